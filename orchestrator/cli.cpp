@@ -1,31 +1,102 @@
 #include "orchestrator/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <torch/torch.h>
 
 #include <cstdio>
 #include <exception>
 
 #include "core/util/error.h"
+#include "core/util/log.h"
+#include "orchestrator/commands.h"
+#include "orchestrator/plan.h"
+#include "orchestrator/report.h"
+#include "orchestrator/runner.h"
+#include "orchestrator/summary.h"
+#include "orchestrator/sweep.h"
 
 namespace strata::cli {
+
+namespace {
+
+struct Args {
+  std::string sweep, archive, device = "auto", out;
+  bool resume = false, quiet = false, no_report = false, verbose = false;
+  int threads = 0;
+  EmbedArgs embed;
+};
+
+void add_run(CLI::App& app, Args& a) {
+  auto* run = app.add_subcommand("run", "run a sweep: corpus, embeddings, training, analyses, report");
+  run->add_option("sweep", a.sweep, "sweep file (TOML)")->required();
+  run->add_flag("--resume", a.resume, "continue an existing archive, skipping finished jobs");
+  run->add_option("--archive", a.archive, "archive path (default: the sweep's [experiment] archive)");
+  run->add_option("--device", a.device, "cpu, cuda or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
+  run->add_option("--threads", a.threads, "CPU threads for torch (default: all cores)")->check(CLI::NonNegativeNumber);
+  run->add_flag("--no-report", a.no_report, "do not write the HTML report at the end");
+  run->add_flag("--quiet", a.quiet, "print warnings and errors only");
+  run->add_flag("-v,--verbose", a.verbose, "print debugging detail");
+}
+
+int do_run(const Args& a) {
+  const auto s = sweep::load_sweep(a.sweep);
+  RunOptions opt;
+  opt.archive = a.archive;
+  opt.resume = a.resume;
+  opt.device = a.device;
+  opt.threads = a.threads;
+  opt.report = !a.no_report;
+  return run_sweep(s, opt);
+}
+
+int dispatch(CLI::App& app, Args& a) {
+  if (a.quiet) log::set_level(log::Level::warn);
+  if (a.verbose) log::set_level(log::Level::debug);
+  if (app.got_subcommand("run")) return do_run(a);
+  if (app.got_subcommand("plan")) {
+    const auto s = sweep::load_sweep(a.sweep);
+    std::fputs(plan::describe(plan::make_plan(s), s).c_str(), stdout);
+    return 0;
+  }
+  if (app.got_subcommand("inspect")) {
+    std::fputs(summarize_archive(a.archive, false).c_str(), stdout);
+    return 0;
+  }
+  if (app.got_subcommand("report")) return write_report(a.archive, a.out) == 0 ? 0 : 1;
+  if (app.got_subcommand("embed")) return run_embed_command(a.embed);
+  std::fputs(app.help().c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"strata: stratified-space analysis of LLM embedding spaces"};
   app.set_version_flag("--version", std::string("strata ") + STRATA_VERSION);
   app.require_subcommand(0, 1);
+  Args a;
+  add_run(app, a);
+  auto* plan = app.add_subcommand("plan", "print the expanded grid of a sweep without computing");
+  plan->add_option("sweep", a.sweep, "sweep file (TOML)")->required();
+  auto* inspect = app.add_subcommand("inspect", "what an archive holds");
+  inspect->add_option("archive", a.archive, "archive (.h5)")->required()->check(CLI::ExistingFile);
+  auto* report = app.add_subcommand("report", "write the HTML report of an archive");
+  report->add_option("archive", a.archive, "archive (.h5)")->required()->check(CLI::ExistingFile);
+  report->add_option("-o,--out", a.out, "output folder (default: ARCHIVE with .report)");
+  add_embed_command(app, a.embed);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   try {
-    if (app.get_subcommands().empty()) {
-      std::fputs(app.help().c_str(), stdout);
-    }
-    return 0;
+    return dispatch(app, a);
   } catch (const InputError& e) {
     std::fprintf(stderr, "strata: error: %s\n", e.what());
     return 2;
+  } catch (const c10::Error& e) {
+    std::fprintf(stderr, "strata: error: %s\n", e.what_without_backtrace());
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "strata: error: %s\n", e.what());
     return 1;

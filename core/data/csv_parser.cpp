@@ -1,0 +1,123 @@
+#include "core/data/csv_parser.h"
+
+#include "core/util/error.h"
+
+namespace strata::data {
+
+namespace {
+enum class State { start_record, start_field, in_field, in_quoted, quote_in_quoted };
+constexpr int kEof = std::char_traits<char>::eof();
+}  // namespace
+
+CsvParser::CsvParser(const std::filesystem::path& path, CsvDialect dialect)
+    : path_(path), in_(path, std::ios::binary), dialect_(dialect) {
+  if (!in_) fail_input("{}: cannot open for reading", path.string());
+}
+
+int CsvParser::get() {
+  const int c = in_.rdbuf()->sbumpc();
+  if (c == '\n') ++line_;
+  return c;
+}
+
+int CsvParser::peek() { return in_.rdbuf()->sgetc(); }
+
+bool CsvParser::next(std::vector<std::string>& fields) {
+  fields.clear();
+  std::string field;
+  State state = State::start_record;
+  std::size_t quote_line = 0;
+
+  auto end_of_line = [&](int c) {
+    // \r\n counts once; a lone \r ends the record too (as Python's reader does).
+    if (c != '\r') return;
+    if (peek() == '\n')
+      get();
+    else
+      ++line_;
+  };
+  auto save_field = [&] {
+    fields.push_back(std::move(field));
+    field.clear();
+  };
+
+  for (;;) {
+    const int c = get();
+    if (c == kEof) {
+      if (state == State::in_quoted)
+        fail_input("{}:{}: quoted field opened here is not closed before the end of the file",
+                   path_.string(), quote_line);
+      if (state == State::start_record) return false;
+      save_field();
+      return true;
+    }
+    const char ch = static_cast<char>(c);
+    const bool newline = ch == '\n' || ch == '\r';
+    const bool quote = dialect_.quote != '\0' && ch == dialect_.quote;
+    switch (state) {
+      case State::start_record:
+        if (newline) {  // empty line: skipped
+          if (ch == '\r') end_of_line(c);
+          continue;
+        }
+        record_line_ = line_;
+        [[fallthrough]];
+      case State::start_field:
+        if (quote) {
+          state = State::in_quoted;
+          quote_line = line_;
+        } else if (ch == dialect_.delimiter) {
+          save_field();
+          state = State::start_field;
+        } else if (newline) {
+          end_of_line(c);
+          save_field();
+          return true;
+        } else if (dialect_.skip_initial_space && ch == ' ') {
+          state = State::start_field;
+        } else {
+          field.push_back(ch);
+          state = State::in_field;
+        }
+        break;
+      case State::in_field:
+        if (ch == dialect_.delimiter) {
+          save_field();
+          state = State::start_field;
+        } else if (newline) {
+          end_of_line(c);
+          save_field();
+          return true;
+        } else {
+          field.push_back(ch);
+        }
+        break;
+      case State::in_quoted:
+        if (quote) {
+          state = State::quote_in_quoted;
+        } else {
+          field.push_back(ch);
+          if (ch == '\r' && peek() != '\n') ++line_;
+        }
+        break;
+      case State::quote_in_quoted:
+        if (quote) {
+          field.push_back(ch);
+          state = State::in_quoted;
+        } else if (ch == dialect_.delimiter) {
+          save_field();
+          state = State::start_field;
+        } else if (newline) {
+          end_of_line(c);
+          save_field();
+          return true;
+        } else {
+          field.push_back(ch);
+          state = State::in_field;
+        }
+        break;
+    }
+  }
+}
+
+}  // namespace strata::data

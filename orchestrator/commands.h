@@ -1,0 +1,19 @@
+#pragma once
+// Verbs of the CLI that stand alone (outside a sweep).
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace strata::cli {
+
+struct EmbedArgs {
+  std::string model, corpus, output, name, pooling = "mean", dtype = "fp32", device = "auto";
+  std::int64_t max_tokens = 512, batch_size = 64;
+  bool normalize = false;
+};
+
+// `strata embed --model DIR --corpus FILE -o ARCHIVE`: embeddings of a corpus table.
+void add_embed_command(CLI::App& app, EmbedArgs& a);
+int run_embed_command(const EmbedArgs& a);
+
+}  // namespace strata::cli

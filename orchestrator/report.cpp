@@ -1,0 +1,53 @@
+#include "orchestrator/report.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "core/util/log.h"
+
+namespace strata {
+
+namespace {
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+int run_process(std::vector<std::string> argv) {
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) < 0) return 127;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+}  // namespace
+
+int write_report(const std::filesystem::path& archive, const std::filesystem::path& out_dir) {
+  // The interpreter and script found at build time, unless the environment names others.
+  const std::string python = env_or("STRATA_PYTHON", STRATA_REPORT_PYTHON);
+  const std::string script = env_or("STRATA_REPORT_SCRIPT", STRATA_RESULTS_DIR "/report.py");
+  std::filesystem::path dir = out_dir;
+  if (dir.empty()) dir = std::filesystem::path(archive).replace_extension(".report");
+  if (!std::filesystem::exists(script)) {
+    log::warn("report: {} not found; no report written", script);
+    return 2;
+  }
+  const int code = run_process({python, script, archive.string(), "-o", dir.string()});
+  if (code == 0) log::info("report: {}", (dir / "index.html").string());
+  else log::warn("report: {} {} exited with code {}", python, script, code);
+  return code;
+}
+
+}  // namespace strata

@@ -1,0 +1,57 @@
+"""Shared helpers of the Python-driven tests: where things are, running strata, reading archives."""
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+SOURCE = Path(os.environ.get("STRATA_SOURCE_DIR", Path(__file__).resolve().parents[2]))
+BIN = os.environ.get("STRATA_BIN", str(SOURCE / "build" / "strata"))
+TOOLS = Path(os.environ.get("STRATA_TOOLS_DIR", SOURCE / "build" / "tests" / "tools"))
+
+
+def scratch(name):
+    """A fresh folder for one test, under STRATA_TEST_TMP when set."""
+    root = Path(os.environ.get("STRATA_TEST_TMP", tempfile.gettempdir()))
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=name + "-", dir=root))
+
+
+def strata(*args, check=True, env=None):
+    """Runs the strata CLI; returns the CompletedProcess."""
+    e = dict(os.environ)
+    e.setdefault("OMP_NUM_THREADS", "1")
+    if env:
+        e.update(env)
+    p = subprocess.run([BIN, *map(str, args)], capture_output=True, text=True, env=e)
+    if check and p.returncode != 0:
+        sys.stderr.write(p.stdout + p.stderr)
+        raise SystemExit(f"strata {' '.join(map(str, args))} exited {p.returncode}")
+    return p
+
+
+def datasets(path):
+    """Every dataset of an HDF5 file (soft links resolved) as {name: numpy array}."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                out[name] = obj[()]
+        f.visititems(visit)
+    return out
+
+
+def assert_same_datasets(a, b):
+    da, db = datasets(a), datasets(b)
+    assert sorted(da) == sorted(db), f"different datasets: {sorted(set(da) ^ set(db))}"
+    for k in da:
+        x, y = da[k], db[k]
+        if isinstance(x, np.ndarray) and x.dtype.kind in "fiu":
+            assert x.shape == y.shape and x.dtype == y.dtype, k
+            assert np.array_equal(x, y, equal_nan=True), f"{k} differs"
+        else:
+            assert np.array_equal(np.asarray(x, dtype=object), np.asarray(y, dtype=object)), f"{k} differs"
+    return len(da)

@@ -1,0 +1,87 @@
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/io/h5.h"
+#include "core/io/npy.h"
+#include "core/util/error.h"
+#include "tests/catch.hpp"
+
+namespace fs = std::filesystem;
+using namespace strata;
+
+namespace {
+fs::path tmpdir(const std::string& name) {
+  auto d = fs::temp_directory_path() / ("strata-io-" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+}  // namespace
+
+TEST_CASE("npy round trip for the supported dtypes", "[npy]") {
+  const auto d = tmpdir("npy");
+  for (auto dt : {torch::kFloat32, torch::kFloat16, torch::kFloat64, torch::kInt64}) {
+    auto t = (torch::arange(12, torch::kFloat64) * 0.5).reshape({3, 4}).to(dt);
+    io::write_npy(d / "a.npy", t);
+    auto r = io::read_npy(d / "a.npy");
+    CHECK(r.scalar_type() == dt);
+    CHECK(r.sizes() == t.sizes());
+    CHECK(torch::equal(r, t));
+  }
+  auto v = torch::arange(5, torch::kInt64);
+  io::write_npy(d / "v.npy", v);
+  CHECK(torch::equal(io::read_npy(d / "v.npy"), v));
+}
+
+TEST_CASE("npy files that lie about their size or type are refused", "[npy]") {
+  const auto d = tmpdir("npy-bad");
+  io::write_npy(d / "a.npy", torch::zeros({10, 4}));
+  // Truncate the data.
+  fs::resize_file(d / "a.npy", fs::file_size(d / "a.npy") - 8);
+  CHECK_THROWS_AS(io::read_npy(d / "a.npy"), InputError);
+  try {
+    io::read_npy(d / "a.npy");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).find("a.npy") != std::string::npos);
+    CHECK(std::string(e.what()).find("160 bytes") != std::string::npos);
+  }
+  std::ofstream(d / "junk.npy") << "hello";
+  CHECK_THROWS_AS(io::read_npy(d / "junk.npy"), InputError);
+  CHECK_THROWS_AS(io::read_npy(d / "missing.npy"), InputError);
+}
+
+TEST_CASE("h5 groups, datasets, strings and attributes round trip", "[h5]") {
+  const auto d = tmpdir("h5");
+  {
+    io::h5::File f(d / "a.h5", io::h5::File::Mode::create_truncate);
+    auto g = f.root().require("runs/r1");
+    g.write("x", torch::arange(6, torch::kFloat32).reshape({2, 3}));
+    g.write("half", torch::ones({4}, torch::kFloat16));
+    g.write_strings("names", {"a", "Ünïcødé", ""});
+    g.set_attr("status", std::string("done"));
+    g.set_attr("n", std::int64_t{42});
+    g.set_attr("list", std::vector<std::string>{"p", "q"});
+    g.soft_link("alias", "/runs/r1/x");
+  }
+  io::h5::File f(d / "a.h5", io::h5::File::Mode::read);
+  auto g = f.root().open("runs/r1");
+  CHECK(torch::equal(g.read("x"), torch::arange(6, torch::kFloat32).reshape({2, 3})));
+  CHECK(g.read("half").scalar_type() == torch::kFloat16);
+  CHECK(g.read_strings("names") == std::vector<std::string>{"a", "Ünïcødé", ""});
+  CHECK(g.attr_string("status") == "done");
+  CHECK(g.attr_int("n") == 42);
+  CHECK(g.attr_strings("list") == std::vector<std::string>{"p", "q"});
+  CHECK(torch::equal(g.read("alias"), g.read("x")));
+  CHECK(f.root().exists("runs/r1/x"));
+  CHECK_FALSE(f.root().exists("runs/r2/x"));
+  CHECK_THROWS_AS(f.root().open("nope"), InputError);
+}
+
+TEST_CASE("a damaged HDF5 file is reported, not crashed on", "[h5]") {
+  const auto d = tmpdir("h5-bad");
+  std::ofstream(d / "junk.h5") << "not hdf5";
+  CHECK_FALSE(io::h5::is_readable(d / "junk.h5"));
+  CHECK_THROWS_AS(io::h5::File(d / "junk.h5", io::h5::File::Mode::read), InputError);
+}

@@ -1,0 +1,81 @@
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/util/error.h"
+#include "orchestrator/archive.h"
+#include "tests/catch.hpp"
+
+namespace fs = std::filesystem;
+using namespace strata;
+
+namespace {
+fs::path tmpdir(const std::string& name) {
+  auto d = fs::temp_directory_path() / ("strata-archive-" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+void put(Archive& a, const std::string& object, const std::string& id, float v) {
+  a.commit(object, id, {{"v", v}}, [&](io::h5::Group& g) { g.write("data", torch::full({3}, v)); });
+}
+}  // namespace
+
+TEST_CASE("committed results are done, and conflicts are refused", "[archive]") {
+  const auto d = tmpdir("commit");
+  Archive a(d / "a.h5", false, "sweep");
+  CHECK_FALSE(a.done("/runs/r1", "id1"));
+  put(a, "/runs/r1", "id1", 1.f);
+  CHECK(a.done("/runs/r1", "id1"));
+  CHECK_FALSE(a.done("/runs/r1", "id2"));
+  CHECK_NOTHROW(a.check_no_conflict("/runs/r1", "id1", "a run"));
+  CHECK_THROWS_AS(a.check_no_conflict("/runs/r1", "other", "a run"), InputError);
+}
+
+TEST_CASE("an existing archive needs --resume, and a second writer is locked out", "[archive]") {
+  const auto d = tmpdir("lock");
+  {
+    Archive a(d / "a.h5", false, "sweep");
+    try {
+      Archive b(d / "a.h5", true, "sweep");
+      FAIL("second writer was let in");
+    } catch (const InputError& e) {
+      CHECK(std::string(e.what()).find("pid") != std::string::npos);
+    }
+  }
+  CHECK_THROWS_AS(Archive(d / "a.h5", false, "sweep"), InputError);
+  CHECK_NOTHROW(Archive(d / "a.h5", true, "sweep"));
+}
+
+TEST_CASE("a damaged archive is rebuilt from its journal with nothing lost", "[archive]") {
+  const auto d = tmpdir("rebuild");
+  {
+    Archive a(d / "a.h5", false, "sweep");
+    put(a, "/runs/r1", "id1", 1.f);
+    put(a, "/runs/r2", "id2", 2.f);
+  }
+  // A writer killed mid-write can leave anything: here, the file cut in half.
+  fs::resize_file(d / "a.h5", fs::file_size(d / "a.h5") / 2);
+  Archive a(d / "a.h5", true, "sweep");
+  CHECK(a.done("/runs/r1", "id1"));
+  CHECK(a.done("/runs/r2", "id2"));
+  io::h5::File f(d / "a.h5", io::h5::File::Mode::read);
+  CHECK(torch::equal(f.root().read("runs/r2/data"), torch::full({3}, 2.f)));
+}
+
+TEST_CASE("a journal entry missing from the archive is merged on open", "[archive]") {
+  const auto d = tmpdir("merge");
+  {
+    Archive a(d / "a.h5", false, "sweep");
+    put(a, "/runs/r1", "id1", 1.f);
+  }
+  {  // simulate a crash between the journal rename and the merge: drop the object
+    io::h5::File f(d / "a.h5", io::h5::File::Mode::read_write);
+    auto root = f.root();
+    root.remove("runs/r1");
+  }
+  Archive a(d / "a.h5", true, "sweep");
+  CHECK(a.done("/runs/r1", "id1"));
+}

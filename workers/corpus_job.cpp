@@ -1,0 +1,61 @@
+// The corpus job: read every source in its release format and sample it, read a ready
+// corpus table, or lay out the rows of a synthetic space.
+#include "core/data/corpus_readers.h"
+#include "core/data/sampling.h"
+#include "core/util/error.h"
+#include "workers/jobs.h"
+
+namespace strata::workers {
+
+Corpus build_corpus(const CorpusJob& job) {
+  if (job.synthetic) return generate_synthetic(*job.synthetic).corpus;
+  if (job.table) return read_corpus_table(*job.table);
+  SamplingSpec sampling;
+  sampling.per_source = static_cast<std::size_t>(job.per_source);
+  sampling.seed = job.seed;
+  sampling.mode = job.sampling;
+  sampling.balance_labels = job.balance_labels;
+  sampling.min_chars = static_cast<std::size_t>(job.min_chars);
+  sampling.max_chars = static_cast<std::size_t>(job.max_chars);
+  Corpus all;
+  for (const auto& s : job.sources) {
+    SourceSpec spec;
+    spec.name = s.name;
+    spec.format = s.format;
+    spec.path = s.path;
+    spec.split = s.split;
+    spec.text_field = s.text_field;
+    spec.label_field = s.label_field;
+    spec.id_field = s.id_field;
+    spec.source_column = s.source_column;
+    spec.text_fields = s.text_fields;
+    all.append(sample_rows(read_source(spec), sampling));
+  }
+  return all;
+}
+
+Payload corpus_payload(const Corpus& c) {
+  c.check_consistent();
+  Payload p;
+  p.strings["text"] = c.text;
+  p.strings["source"] = c.source;
+  p.strings["id"] = c.id;
+  p.strings["source_names"] = c.source_names();
+  p.tensors["label"] = torch::tensor(c.label, torch::kInt64);
+  p.attrs["fingerprint"] = c.fingerprint();
+  p.numbers["rows"] = static_cast<double>(c.size());
+  return p;
+}
+
+Corpus corpus_from_payload(const Payload& p) {
+  Corpus c;
+  c.text = p.strings.at("text");
+  c.source = p.strings.at("source");
+  c.id = p.strings.at("id");
+  const auto label = p.tensor("label").contiguous();
+  c.label.assign(label.data_ptr<std::int64_t>(), label.data_ptr<std::int64_t>() + label.numel());
+  c.check_consistent();
+  return c;
+}
+
+}  // namespace strata::workers
