@@ -46,7 +46,7 @@ int do_run(const Args& a) {
   opt.device = a.device;
   opt.threads = a.threads;
   opt.report = !a.no_report;
-  return run_sweep(s, opt);
+  return under_mpi() ? run_sweep_mpi(s, opt) : run_sweep(s, opt);
 }
 
 int dispatch(CLI::App& app, Args& a) {

@@ -1,11 +1,15 @@
 #include "orchestrator/runner.h"
 
+#include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "cluster/device.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 #include "orchestrator/archive.h"
+#include "orchestrator/job_graph.h"
+#include "orchestrator/plan.h"
 #include "orchestrator/report.h"
 #include "orchestrator/summary.h"
 
@@ -15,185 +19,138 @@ namespace {
 
 using workers::Payload;
 
-Payload load(const Archive& a, const std::string& object) {
-  auto f = a.open_result(object);
-  return Payload::read(f.root().open(object.substr(1)));
-}
+enum class State { waiting, running, done, failed };
 
-torch::Tensor domain_index(const Corpus& c, std::int64_t* count) {
-  const auto names = c.source_names();
-  std::vector<std::int64_t> idx;
-  idx.reserve(c.size());
-  for (const auto& s : c.source)
-    idx.push_back(std::find(names.begin(), names.end(), s) - names.begin());
-  *count = static_cast<std::int64_t>(names.size());
-  return torch::tensor(idx, torch::kInt64);
-}
-
-// One job with retries: a RunError (or any non-input exception) is retried; bad input is not.
-template <typename F>
-bool attempt(const std::string& what, std::int64_t retries, F&& body, std::string* error) {
-  for (std::int64_t i = 0; i <= retries; ++i) {
-    try {
-      body();
-      return true;
-    } catch (const InputError&) {
-      throw;
-    } catch (const std::exception& e) {
-      *error = e.what();
-      log::warn("{} failed (attempt {} of {}): {}", what, i + 1, retries + 1, e.what());
-    }
-  }
-  return false;
-}
-
-class SweepRun {
+class Scheduler {
  public:
-  SweepRun(const sweep::Sweep& s, const RunOptions& opt)
-      : s_(s), opt_(opt), plan_(plan::make_plan(s)),
-        archive_(opt.archive.empty() ? s.archive : opt.archive, opt.resume, s.text),
-        device_(cluster::select_device(opt.device)) {}
+  Scheduler(const sweep::Sweep& s, Archive& archive, Executor& ex)
+      : s_(s), archive_(archive), ex_(ex), nodes_(job_graph(s, plan::make_plan(s))), state_(nodes_.size(), State::waiting),
+        attempts_(nodes_.size(), 0) {}
 
   int run() {
     const auto t0 = std::chrono::steady_clock::now();
-    total_ = 1 + plan_.embeds.size() + plan_.trains.size() + plan_.analyses.size();
-    corpus();
-    for (const auto& e : plan_.embeds) embed(e);
-    for (const auto& t : plan_.trains) train(t);
-    for (const auto& a : plan_.analyses) analyse(a);
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      const auto& r = nodes_[i].request;
+      archive_.check_no_conflict(r.object, r.id, nodes_[i].what);
+      if (archive_.done(r.object, r.id)) {
+        state_[i] = State::done;
+        ++reused_;
+      }
+    }
+    while (submit_ready() || running_ > 0) {
+      if (running_ == 0) break;
+      finish(ex_.wait());
+    }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    log::info("{} jobs: {} computed, {} already in the archive, {} failed ({:.1f} s)", total_, computed_, reused_,
-              failed_, secs);
+    log::info("{} jobs: {} computed, {} already in the archive, {} failed ({:.1f} s on {})", nodes_.size(), computed_,
+              reused_, failed_, secs, ex_.where());
     return failed_ > 0 ? 1 : 0;
   }
 
-  const std::filesystem::path& archive_path() const { return archive_.file(); }
-
  private:
-  bool skip(const std::string& object, const std::string& id, const std::string& what) {
-    archive_.check_no_conflict(object, id, what);
-    if (!archive_.done(object, id)) return false;
-    ++reused_;
-    ++count_;
+  bool deps_done(const JobNode& n) const {
+    for (const auto& in : n.request.inputs)
+      if (state_[index_of(in)] != State::done) return false;
     return true;
   }
-
-  void progress(const std::string& line, double seconds) {
-    ++count_;
-    ++computed_;
-    log::info("[{}/{}] {} ({:.2f} s)", count_, total_, line, seconds);
+  bool deps_failed(const JobNode& n) const {
+    for (const auto& in : n.request.inputs)
+      if (state_[index_of(in)] == State::failed) return true;
+    return false;
+  }
+  std::size_t index_of(const std::string& object) const {
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+      if (nodes_[i].request.object == object) return i;
+    fail_run("no job produces {}", object);
   }
 
-  void corpus() {
-    const std::string object = "/corpus";
-    if (!skip(object, plan_.corpus_id, "a corpus")) {
-      const auto t0 = std::chrono::steady_clock::now();
-      const Corpus c = workers::build_corpus(corpus_job(s_));
-      if (c.size() == 0) fail_input("{}: the corpus is empty", s_.file.string());
-      archive_.commit(object, plan_.corpus_id, plan_.corpus_config,
-                      [&](io::h5::Group& g) { workers::corpus_payload(c).write(g); });
-      progress(fmt::format("corpus {} rows from {} sources", c.size(), c.source_names().size()), elapsed(t0));
+  // Submits ready jobs, costliest first, while the executor has room. Returns true when
+  // something is running.
+  bool submit_ready() {
+    std::vector<std::size_t> ready;
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      if (state_[i] != State::waiting) continue;
+      if (deps_failed(nodes_[i])) {
+        fail(i, "an input failed: " + first_failed_input(nodes_[i]));
+        continue;
+      }
+      if (deps_done(nodes_[i])) ready.push_back(i);
     }
-    corpus_ = workers::corpus_from_payload(load(archive_, object));
-    domain_ = domain_index(corpus_, &domains_);
+    std::stable_sort(ready.begin(), ready.end(),
+                     [&](std::size_t a, std::size_t b) { return nodes_[a].request.cost > nodes_[b].request.cost; });
+    for (std::size_t i : ready) {
+      if (ex_.capacity() == 0) break;
+      state_[i] = State::running;
+      ++running_;
+      ex_.submit(nodes_[i].request, [this](const std::string& object) -> const Payload& { return input(object); });
+    }
+    return running_ > 0;
   }
 
-  void embed(const plan::EmbedJob& e) {
-    const std::string object = "/embeddings/" + e.name;
-    if (skip(object, e.id, "embeddings")) return;
-    const auto t0 = std::chrono::steady_clock::now();
-    torch::Tensor source;
-    if (e.kind == plan::EmbedKind::null_model) source = embeddings(e.null_of);
-    const auto p = workers::run_embed(embed_job(s_, e), corpus_, device_, source.defined() ? &source : nullptr);
-    archive_.commit(object, e.id, e.config, [&](io::h5::Group& g) { p.write(g); });
-    progress(fmt::format("embeddings {} [{} x {}]", e.name, p.tensor("data").size(0), p.tensor("data").size(1)),
-             elapsed(t0));
+  std::string first_failed_input(const JobNode& n) const {
+    for (const auto& in : n.request.inputs)
+      if (state_[index_of(in)] == State::failed) return in;
+    return "?";
   }
 
-  void train(const plan::TrainJob& t) {
-    const std::string object = "/trained/" + t.id;
-    if (skip(object, t.id, "a trained model")) return;
-    const auto t0 = std::chrono::steady_clock::now();
-    std::string error;
-    const auto X = embeddings(t.embedding);
-    const auto labels = torch::tensor(corpus_.label, torch::kInt64);
-    Payload p;
-    const bool ok = attempt("train " + t.id, s_.cluster.retries,
-                            [&] { p = workers::run_train(train_job(t), X, labels, device_); }, &error);
-    if (!ok) return fail(object, t.id, t.config, error);
-    archive_.commit(object, t.id, t.config, [&](io::h5::Group& g) {
-      p.write(g);
-      g.set_attr("embedding", t.embedding);
-    });
-    progress(fmt::format("train {} on {} (loss {:.4g})", t.id, t.embedding, p.numbers.at("final_loss")), elapsed(t0));
-  }
-
-  void analyse(const plan::AnalysisJob& a) {
-    const std::string object = "/runs/" + a.id;
-    if (skip(object, a.id, "a run")) return;
-    const std::string trained = "/trained/" + a.train_id;
-    if (!archive_.done(trained, a.train_id)) return fail(object, a.id, a.config, "its train job " + a.train_id + " failed");
-    const auto t0 = std::chrono::steady_clock::now();
-    const auto tp = load(archive_, trained);
-    workers::AnalysisInputs in{embeddings(a.embedding), tp.tensor("out/gating"), tp.tensor("sparsity"), domain_,
-                               domains_};
-    std::string error;
-    Payload p;
-    const bool ok = attempt("analysis " + a.id, s_.cluster.retries,
-                            [&] { p = workers::run_analysis(analysis_job(a), in); }, &error);
-    if (!ok) return fail(object, a.id, a.config, error);
-    auto config = plan_.train(a.train_id).config;
-    config.update(a.config);
-    std::map<std::string, std::string> links{{"params", trained + "/params"},
-                                             {"train", trained + "/train"},
-                                             {"out/gating", trained + "/out/gating"},
-                                             {"out/recon_error", trained + "/out/recon_error"},
-                                             {"out/support", trained + "/out/support"},
-                                             {"trained", trained}};
+  void finish(Outcome o) {
+    --running_;
+    const std::size_t i = index_of(o.object);
+    const auto& node = nodes_[i];
+    if (o.input_error) throw InputError(o.error);
+    if (!o.ok) {
+      ++attempts_[i];
+      log::warn("{} failed on rank {} (attempt {} of {}): {}", node.label, o.rank, attempts_[i], s_.cluster.retries + 1,
+                o.error);
+      if (attempts_[i] <= s_.cluster.retries) {
+        state_[i] = State::waiting;
+        return;
+      }
+      return fail(i, o.error);
+    }
     archive_.commit(
-        object, a.id, config,
+        node.request.object, node.request.id, node.config,
         [&](io::h5::Group& g) {
-          p.write(g);
-          g.set_attr("train_id", a.train_id);
-          g.set_attr("embedding", a.embedding);
-          g.set_attr("strata", a.strata);
+          o.payload.write(g);
+          for (const auto& [k, v] : node.attrs) g.set_attr(k, v);
+          g.set_attr("seconds", o.seconds);
+          g.set_attr("rank", static_cast<std::int64_t>(o.rank));
         },
-        links);
-    progress(fmt::format("analysis {} ({} strata of {})", a.id, a.strata, a.embedding), elapsed(t0));
+        node.links);
+    state_[i] = State::done;
+    ++computed_;
+    log::info("[{}/{}] {} ({:.2f} s{})", computed_ + reused_ + failed_, nodes_.size(), node.label, o.seconds,
+              o.rank > 0 ? fmt::format(", rank {}", o.rank) : "");
   }
 
-  void fail(const std::string& object, const std::string& id, const nlohmann::json& config, const std::string& error) {
+  void fail(std::size_t i, const std::string& error) {
+    state_[i] = State::failed;
     ++failed_;
-    ++count_;
-    archive_.mark_failed(object, id, config, error);
-    log::warn("[{}/{}] {} failed: {}", count_, total_, object, error);
+    const auto& r = nodes_[i].request;
+    archive_.mark_failed(r.object, r.id, nodes_[i].config, error);
+    log::warn("[{}/{}] {} failed: {}", computed_ + reused_ + failed_, nodes_.size(), nodes_[i].label, error);
   }
 
-  torch::Tensor embeddings(const std::string& name) {
-    auto it = cache_.find(name);
+  // Inputs are read from the archive once and kept while jobs still need them.
+  const Payload& input(const std::string& object) {
+    auto it = cache_.find(object);
     if (it != cache_.end()) return it->second;
-    const auto t = load(archive_, "/embeddings/" + name).tensor("data");
-    cache_[name] = t;
-    return t;
-  }
-
-  static double elapsed(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    auto f = archive_.open_result(object);
+    return cache_.emplace(object, Payload::read(f.root().open(object.substr(1)))).first->second;
   }
 
   const sweep::Sweep& s_;
-  RunOptions opt_;
-  plan::Plan plan_;
-  Archive archive_;
-  torch::Device device_;
-  Corpus corpus_;
-  torch::Tensor domain_;
-  std::int64_t domains_ = 0;
-  std::map<std::string, torch::Tensor> cache_;
-  std::size_t total_ = 0, count_ = 0, computed_ = 0, reused_ = 0, failed_ = 0;
+  Archive& archive_;
+  Executor& ex_;
+  std::vector<JobNode> nodes_;
+  std::vector<State> state_;
+  std::vector<std::int64_t> attempts_;
+  std::map<std::string, Payload> cache_;
+  std::size_t running_ = 0, computed_ = 0, reused_ = 0, failed_ = 0;
 };
 
-// Every input file is looked at before the archive is touched, so a typo costs nothing.
+}  // namespace
+
 void check_inputs(const sweep::Sweep& s) {
   const std::string sweep_file = s.file.string();
   for (const auto& src : s.corpus.sources)
@@ -210,86 +167,23 @@ void check_inputs(const sweep::Sweep& s) {
   }
 }
 
-}  // namespace
-
-workers::CorpusJob corpus_job(const sweep::Sweep& s) {
-  workers::CorpusJob j;
-  for (const auto& src : s.corpus.sources)
-    j.sources.push_back({src.name, src.format, src.split, src.text_field, src.label_field, src.id_field,
-                         src.source_column, src.path, src.text_fields});
-  j.per_source = s.corpus.samples_per_source;
-  j.sampling = s.corpus.sampling;
-  j.balance_labels = s.corpus.balance_labels;
-  j.min_chars = s.corpus.min_chars;
-  j.max_chars = s.corpus.max_chars;
-  j.seed = s.seed;
-  j.table = s.corpus.table;
-  j.synthetic = s.corpus.synthetic;
-  return j;
+std::filesystem::path archive_path(const sweep::Sweep& s, const RunOptions& opt) {
+  return opt.archive.empty() ? s.archive : opt.archive;
 }
 
-workers::EmbedJob embed_job(const sweep::Sweep& s, const plan::EmbedJob& e) {
-  workers::EmbedJob j;
-  switch (e.kind) {
-    case plan::EmbedKind::text_model: j.kind = "text_model"; break;
-    case plan::EmbedKind::import: j.kind = "import"; break;
-    case plan::EmbedKind::synthetic: j.kind = "synthetic"; break;
-    case plan::EmbedKind::null_model: j.kind = "null_model"; break;
-  }
-  j.model_path = e.model.path;
-  j.import_path = e.model.import_path;
-  j.import_dataset = e.model.import_dataset;
-  j.pooling = e.model.pooling;
-  j.dtype = e.model.dtype;
-  j.max_tokens = e.model.max_tokens;
-  j.batch_size = e.model.batch_size;
-  j.normalize = e.model.normalize;
-  j.synthetic = s.corpus.synthetic;
-  j.seed = s.seed;
-  return j;
-}
-
-workers::TrainJob train_job(const plan::TrainJob& t) {
-  const auto& c = t.config;
-  workers::TrainJob j;
-  j.atoms = c["atoms"];
-  j.sparsity = c["sparsity"].get<std::vector<std::int64_t>>();
-  j.lista_steps = c["lista_steps"];
-  j.gate = c["gate"];
-  j.lr = c["lr"];
-  j.seed = c["seed"];
-  j.gate_dim = c["gate_dim"];
-  j.epochs = c["epochs"];
-  j.batch_size = c["batch_size"];
-  j.pca_dim = c["pca_dim"];
-  j.load_balance = c["load_balance"];
-  j.entropy_weight = c["entropy_weight"];
-  j.standardize = c["standardize"];
-  j.preset = c["preset"];
-  return j;
-}
-
-workers::AnalysisJob analysis_job(const plan::AnalysisJob& a) {
-  const auto& c = a.config;
-  workers::AnalysisJob j;
-  j.strata = a.strata;
-  j.strata_on = c["strata_on"];
-  j.pca_dim = c["pca_dim"];
-  j.kmeans_restarts = c["kmeans_restarts"];
-  j.variance_fraction = c["variance_fraction"];
-  j.mle_k = c["mle_k"];
-  j.bootstrap = c["bootstrap"];
-  j.seed = c["seed"];
-  return j;
+int run_jobs(const sweep::Sweep& s, const RunOptions& opt, Executor& executor) {
+  Archive archive(archive_path(s, opt), opt.resume, s.text);
+  Scheduler scheduler(s, archive, executor);
+  return scheduler.run();
 }
 
 int run_sweep(const sweep::Sweep& s, const RunOptions& opt) {
   if (opt.threads > 0) torch::set_num_threads(opt.threads);
   check_inputs(s);
-  SweepRun run(s, opt);
-  const int code = run.run();
-  std::fputs(summarize_archive(run.archive_path(), true).c_str(), stdout);
-  if (opt.report && s.report) write_report(run.archive_path());
+  LocalExecutor executor(cluster::select_device(opt.device));
+  const int code = run_jobs(s, opt, executor);
+  std::fputs(summarize_archive(archive_path(s, opt), true).c_str(), stdout);
+  if (opt.report && s.report) write_report(archive_path(s, opt));
   return code;
 }
 

@@ -1,12 +1,11 @@
 #pragma once
-// Runs a sweep's job DAG in this process: corpus -> embeddings -> training -> analyses.
-// The MPI coordinator runs the same jobs through the same functions, spread over ranks.
+// Runs a sweep: the job graph is scheduled onto an executor (this process, or MPI worker
+// ranks), and every result is committed to the archive by this process alone.
 #include <filesystem>
 #include <string>
 
-#include "orchestrator/plan.h"
+#include "orchestrator/executor.h"
 #include "orchestrator/sweep.h"
-#include "workers/jobs.h"
 
 namespace strata {
 
@@ -18,13 +17,22 @@ struct RunOptions {
   bool report = true;
 };
 
-// Returns the exit code: 0 all jobs done, 1 some job failed.
+// Every input file is looked at before the archive is touched, so a typo costs nothing.
+void check_inputs(const sweep::Sweep& s);
+
+// Runs every unfinished job of the sweep on `executor`. Returns the exit code: 0 all jobs
+// done, 1 some job failed. Bad input throws InputError (finished results stay).
+int run_jobs(const sweep::Sweep& s, const RunOptions& opt, Executor& executor);
+
+// The single-process run: the in-process executor on the chosen device, then the summary
+// and the report.
 int run_sweep(const sweep::Sweep& s, const RunOptions& opt);
 
-// Job specs for the workers, from the sweep and the plan.
-workers::CorpusJob corpus_job(const sweep::Sweep& s);
-workers::EmbedJob embed_job(const sweep::Sweep& s, const plan::EmbedJob& e);
-workers::TrainJob train_job(const plan::TrainJob& t);
-workers::AnalysisJob analysis_job(const plan::AnalysisJob& a);
+// True when started by mpirun/srun in a build with MPI.
+bool under_mpi();
+// The MPI run: rank 0 coordinates and writes, the other ranks work (orchestrator/mpi_run.cpp).
+int run_sweep_mpi(const sweep::Sweep& s, const RunOptions& opt);
+
+std::filesystem::path archive_path(const sweep::Sweep& s, const RunOptions& opt);
 
 }  // namespace strata

@@ -1,12 +1,8 @@
 // The analysis job: strata by k-means, then the paper's tables and what they need to be
 // read with confidence (intrinsic dimensions by three estimators, gating-weighted sparsity,
 // entropies, gating by stratum and by domain, agreement with the sources, bootstrap CIs).
-#include "core/analysis/agreement.h"
-#include "core/analysis/bootstrap.h"
-#include "core/analysis/gating.h"
-#include "core/analysis/intrinsic_dimension.h"
-#include "core/analysis/kmeans.h"
-#include "core/analysis/pca.h"
+#include "core/analysis/analysis.h"
+#include "core/util/error.h"
 #include "workers/jobs.h"
 
 namespace strata::workers {

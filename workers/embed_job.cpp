@@ -2,7 +2,7 @@
 // points, and the Gaussian null model of another embedding.
 #include <chrono>
 
-#include "core/analysis/null_model.h"
+#include "core/analysis/analysis.h"
 #include "core/io/h5.h"
 #include "core/io/npy.h"
 #include "core/nn/encoder.h"

@@ -1,8 +1,6 @@
 // The train job: fit the sparse mixture of dictionary experts to one embedding and record
 // what does not depend on the stratum count (gating, codes, expert geometry).
-#include "core/analysis/pca.h"
-#include "core/analysis/subspace.h"
-#include "core/analysis/gating.h"
+#include "core/analysis/analysis.h"
 #include "core/moe/trainer.h"
 #include "workers/jobs.h"
 

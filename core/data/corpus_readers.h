@@ -4,23 +4,28 @@
 // name, the label (-1 where there is none) and an id that says where the row is.
 //
 // Ids: "train/pos/123_9.txt" for aclImdb (the rating stays in the file name); "FILE:LINE"
-// (1-based line where the row starts, FILE relative to the spec's path) for every other
-// format. Texts are kept as released: no markup removal, no unescaping, no whitespace
+// for every other format, LINE being the 1-based line where the row starts and FILE the
+// file's path below the spec's folder (its name when the spec names the file itself). Texts are kept as released: no markup removal, no unescaping, no whitespace
 // changes, except where a format says otherwise below. Invalid UTF-8 is repaired (one U+FFFD
 // per invalid sequence, as Python's errors="replace") and each file with repaired rows gets a
 // warning naming it and the number of rows.
 //
 // Formats and their `path`:
 //   aclimdb             the aclImdb folder; split train|test|unsup (unsup: train/unsup, label
-//                       -1). Rows: {split}/neg then {split}/pos (label 0 / 1, the order of
-//                       the Hugging Face `imdb` split), each folder's *.txt files sorted by the
-//                       number before '_' (then by name), so "2_3.txt" comes before "10_1.txt".
+//                       -1). Rows: {split}/neg then {split}/pos (label 0 / 1: negatives
+//                       first, as in the Hugging Face `imdb` split), each folder's *.txt files
+//                       sorted by the number before '_' (then by name), so "2_3.txt" comes
+//                       before "10_1.txt". (Within a label the Hub keeps the archive's order,
+//                       which an extracted folder does not have; sweeps/fetch_paper_inputs.py
+//                       names its files by Hub row index, so there the two orders agree.)
 //   rt-polarity         the folder holding rt-polarity.pos and rt-polarity.neg (Latin-1, one
 //                       sentence a line; converted to UTF-8). The release has no splits; this
 //                       reader cuts each file as the Hugging Face `rotten_tomatoes` builder
 //                       does: train = lines [0, round(0.8 n)), validation = [round(0.8 n),
 //                       round(0.9 n)), test = the rest (4265 / 533 / 533 for n = 5331); split
-//                       "all" takes every line. Rows: pos lines (label 1) then neg (label 0).
+//                       "all" takes every line. Rows: pos lines (label 1) then neg (label 0),
+//                       each stripped of surrounding whitespace as that builder does (the
+//                       release ends every sentence with a space).
 //   amazon-polarity-csv the CSV (or a folder holding {split}.csv): no header, columns
 //                       label (1|2 → 0|1), title, content.
 //   ag-news-csv         the CSV (or a folder holding {split}.csv): no header, columns
@@ -41,13 +46,16 @@
 //                       (sentence, label); the test split has index, sentence and no label
 //                       (label -1). No quoting: quotes are text (GLUE's files are unquoted).
 //   tweet-eval          the task folder holding {split}_text.txt and {split}_labels.txt
-//                       (split train|val|test; "validation" means val), line-aligned.
+//                       (split train|val|test; "validation" means val), line-aligned; texts
+//                       as in the file (only the line ending removed).
 //   jsonl               a JSON-lines file (or a folder holding {split}.jsonl): one object a
 //                       line, blank lines skipped. text_field (string), label_field (integer,
-//                       boolean, string or absent/null → -1), id_field (string or number;
-//                       default FILE:LINE), source_column (a string naming the row's source).
-//                       String labels are numbered 0, 1, ... in order of first appearance in
-//                       the file; the mapping is logged at info level.
+//                       integral number, boolean, string, or absent/null → -1), id_field
+//                       (string or integer; default FILE:LINE), source_column (a string naming
+//                       the row's source). A string label holding a decimal integer is that
+//                       integer; other string labels are numbered 0, 1, ... in order of first
+//                       appearance in the file (the mapping is logged at info level); a file
+//                       mixing integer and named labels is an error.
 //   csv, tsv            a table with a header row (or a folder holding {split}.csv/.tsv);
 //                       fields as for jsonl; label cells: an integer, empty (→ -1) or a string
 //                       (numbered by first appearance, as above). `delimiter` overrides the

@@ -6,21 +6,44 @@ namespace strata::data {
 
 namespace {
 enum class State { start_record, start_field, in_field, in_quoted, quote_in_quoted };
-constexpr int kEof = std::char_traits<char>::eof();
+constexpr int kEof = -1;
 }  // namespace
 
 CsvParser::CsvParser(const std::filesystem::path& path, CsvDialect dialect)
-    : path_(path), in_(path, std::ios::binary), dialect_(dialect) {
+    : path_(path), in_(path, std::ios::binary), buf_(1 << 20), dialect_(dialect) {
   if (!in_) fail_input("{}: cannot open for reading", path.string());
 }
 
-int CsvParser::get() {
-  const int c = in_.rdbuf()->sbumpc();
-  if (c == '\n') ++line_;
-  return c;
+bool CsvParser::refill() {
+  if (pos_ < end_) return true;
+  in_.read(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+  if (in_.bad()) fail_input("{}: read error", path_.string());
+  pos_ = 0;
+  end_ = static_cast<std::size_t>(in_.gcount());
+  return end_ > 0;
 }
 
-int CsvParser::peek() { return in_.rdbuf()->sgetc(); }
+int CsvParser::get() {
+  if (!refill()) return kEof;
+  const char c = buf_[pos_++];
+  if (c == '\n') ++line_;
+  return static_cast<unsigned char>(c);
+}
+
+int CsvParser::peek() { return refill() ? static_cast<unsigned char>(buf_[pos_]) : kEof; }
+
+void CsvParser::append_quoted_run(std::string& field) {
+  const char* begin = buf_.data() + pos_;
+  const char* stop = buf_.data() + end_;
+  const char* p = begin;
+  // A lone \r inside quotes counts as a line break for line numbers, as it does outside.
+  while (p < stop && *p != dialect_.quote && *p != '\r') {
+    if (*p == '\n') ++line_;
+    ++p;
+  }
+  field.append(begin, p);
+  pos_ += static_cast<std::size_t>(p - begin);
+}
 
 bool CsvParser::next(std::vector<std::string>& fields) {
   fields.clear();
@@ -98,6 +121,7 @@ bool CsvParser::next(std::vector<std::string>& fields) {
         } else {
           field.push_back(ch);
           if (ch == '\r' && peek() != '\n') ++line_;
+          append_quoted_run(field);
         }
         break;
       case State::quote_in_quoted:

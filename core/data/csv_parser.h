@@ -39,9 +39,15 @@ class CsvParser {
  private:
   int get();   // next byte or EOF
   int peek();
+  bool refill();
+  // Appends the bytes up to the next quote (or end of buffer) to `field`: the inner loop of
+  // quoted text, where almost all the bytes of a release are.
+  void append_quoted_run(std::string& field);
 
   std::filesystem::path path_;
   std::ifstream in_;
+  std::vector<char> buf_;
+  std::size_t pos_ = 0, end_ = 0;
   CsvDialect dialect_;
   std::size_t line_ = 1;  // line of the next byte to read
   std::size_t record_line_ = 0;

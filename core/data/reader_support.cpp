@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "core/data/text_encoding.h"
+#include "core/text/utf8.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 
@@ -11,23 +12,21 @@ namespace strata::data {
 
 namespace fs = std::filesystem;
 
-bool RowCollector::add(std::string_view text, std::int64_t label, std::string id,
+bool RowCollector::add(std::string_view row_text, std::int64_t label, std::string id,
                        std::string_view source) {
   if (full()) return false;
-  std::size_t replaced = 0;
-  std::string clean = repair_utf8(text, &replaced);
-  if (replaced > 0 || row_repaired_) ++repaired_rows_;
+  std::string clean = repaired(row_text);
+  if (row_repaired_) ++repaired_rows_;
   row_repaired_ = false;
   out_.push_back(std::move(clean), source.empty() ? spec_.name : std::string(source), label,
-                 repair_utf8(id));
+                 is_ascii(id) ? std::move(id) : text::repair_utf8(id));
   return true;
 }
 
 std::string RowCollector::repaired(std::string_view bytes) {
-  std::size_t replaced = 0;
-  std::string clean = repair_utf8(bytes, &replaced);
-  if (replaced > 0) row_repaired_ = true;
-  return clean;
+  if (is_ascii(bytes) || text::is_valid_utf8(bytes)) return std::string(bytes);
+  row_repaired_ = true;
+  return text::repair_utf8(bytes);
 }
 
 void RowCollector::finish_file(const fs::path& file) {
@@ -68,13 +67,13 @@ std::optional<std::int64_t> parse_int(std::string_view s) {
   return v;
 }
 
-std::string line_id(const fs::path& file, const fs::path& base, std::size_t line) {
+std::string id_prefix(const fs::path& file, const fs::path& base) {
   fs::path shown = file.filename();
   if (!base.empty() && fs::is_directory(base)) {
     const fs::path rel = file.lexically_relative(base);
     if (!rel.empty() && *rel.begin() != "..") shown = rel;
   }
-  return shown.generic_string() + ":" + std::to_string(line);
+  return shown.generic_string();
 }
 
 fs::path split_file(const SourceSpec& spec, const std::string& split, const std::string& ext) {

@@ -19,7 +19,7 @@ class RowCollector {
  public:
   RowCollector(const SourceSpec& spec, Corpus& out) : spec_(spec), out_(out) {}
   // `source` empty = the spec's name. Rows past max_rows are dropped (returns false).
-  bool add(std::string_view text, std::int64_t label, std::string id, std::string_view source = {});
+  bool add(std::string_view row_text, std::int64_t label, std::string id, std::string_view source = {});
   // True once max_rows rows have been collected: readers stop reading.
   bool full() const { return spec_.max_rows != 0 && out_.size() >= spec_.max_rows; }
   // Call after each file: warns if rows of that file were repaired.
@@ -53,9 +53,12 @@ class LineReader {
 // An integer written in decimal, optionally signed, surrounded by optional spaces.
 std::optional<std::int64_t> parse_int(std::string_view s);
 
-// "file:line" with the file relative to `base` when it lies below it.
-std::string line_id(const std::filesystem::path& file, const std::filesystem::path& base,
-                    std::size_t line);
+// How ids name a file: relative to `base` when `base` is a folder holding it, else the file
+// name. Row ids are "<name>:<line>".
+std::string id_prefix(const std::filesystem::path& file, const std::filesystem::path& base);
+inline std::string line_id(const std::string& prefix, std::size_t line) {
+  return prefix + ":" + std::to_string(line);
+}
 
 // A file for `split`: `path` itself when it is a file, else path / (split + ext).
 std::filesystem::path split_file(const SourceSpec& spec, const std::string& split,

@@ -8,7 +8,9 @@
 #include "core/data/csv_parser.h"
 #include "core/data/reader_support.h"
 #include "core/data/text_encoding.h"
+#include "core/text/utf8.h"
 #include "core/util/error.h"
+#include "core/util/log.h"
 
 namespace strata::data {
 
@@ -78,6 +80,7 @@ Corpus read_csv_release(const SourceSpec& spec, const CsvRelease& rel) {
   Corpus out;
   RowCollector rows(spec, out);
   CsvParser parser(file, CsvDialect{});
+  const std::string prefix = id_prefix(file, spec.path);
   std::vector<std::string> f;
   while (!rows.full() && parser.next(f)) {
     const std::size_t line = parser.record_line();
@@ -100,11 +103,26 @@ Corpus read_csv_release(const SourceSpec& spec, const CsvRelease& rel) {
     }
     const std::string clean = rows.repaired(text);
     std::string_view kept = rel.strip ? strip_python_whitespace(clean) : std::string_view(clean);
-    rows.add(kept, *label - rel.first_label, line_id(file, spec.path, line));
+    rows.add(kept, *label - rel.first_label, line_id(prefix, line));
   }
   rows.finish_file(file);
   warn_if_empty(out, file, spec);
   return out;
+}
+
+// The release is Latin-1; a copy re-encoded as UTF-8 would be read as mojibake (each accented
+// letter becoming two characters).
+void warn_if_utf8_encoded(const std::vector<std::string>& lines, const fs::path& file) {
+  bool any_non_ascii = false;
+  for (const auto& line : lines) {
+    if (is_ascii(line)) continue;
+    if (!text::is_valid_utf8(line)) return;  // Latin-1 text with accents is not valid UTF-8
+    any_non_ascii = true;
+  }
+  if (any_non_ascii)
+    log::warn("{}: the non-ASCII text is valid UTF-8, but rt-polarity files are Latin-1 and are "
+              "read as such: a copy re-encoded as UTF-8 gives two characters per accented letter",
+              file.string());
 }
 
 // A split name with the release's own spelling ("validation" → "dev" / "val").
@@ -149,18 +167,21 @@ Corpus read_rt_polarity(const SourceSpec& spec) {
   for (const auto& [suffix, label] : {std::pair{".pos", 1}, std::pair{".neg", 0}}) {
     const fs::path file = spec.path / (std::string("rt-polarity") + suffix);
     require_exists(file, spec);
+    const std::string prefix = id_prefix(file, spec.path);
     std::vector<std::string> lines;
     LineReader reader(file);
     for (std::string line; reader.next(line);) lines.push_back(std::move(line));
     // Cut points of the Hugging Face builder, round half up: 4265 / 4798 for 5331 lines.
+    warn_if_utf8_encoded(lines, file);
     const std::size_t n = lines.size();
     const std::size_t cut1 = (8 * n + 5) / 10, cut2 = (9 * n + 5) / 10;
     std::size_t begin = 0, end = n;
     if (spec.split == "train") end = cut1;
     if (spec.split == "validation") begin = cut1, end = cut2;
     if (spec.split == "test") begin = cut2;
+    // Stripped as the Hugging Face builder strips each line (the release ends lines with " ").
     for (std::size_t i = begin; i < end; ++i)
-      rows.add(latin1_to_utf8(lines[i]), label, line_id(file, spec.path, i + 1));
+      rows.add(strip_python_whitespace(latin1_to_utf8(lines[i])), label, line_id(prefix, i + 1));
   }
   warn_if_empty(out, spec.path, spec);
   return out;
@@ -187,6 +208,7 @@ Corpus read_glue_sst2_tsv(const SourceSpec& spec) {
     return it == header.end() ? -1 : it - header.begin();
   };
   const std::ptrdiff_t text_col = find("sentence"), label_col = find("label");
+  const std::string prefix = id_prefix(file, spec.path);
   if (text_col < 0)
     fail_input("{}:1: header has no 'sentence' column", file.string());
   std::vector<std::string> f;
@@ -202,7 +224,7 @@ Corpus read_glue_sst2_tsv(const SourceSpec& spec) {
                          rows.repaired(f[static_cast<std::size_t>(label_col)]));
       label = *v;
     }
-    rows.add(f[static_cast<std::size_t>(text_col)], label, line_id(file, spec.path, line));
+    rows.add(f[static_cast<std::size_t>(text_col)], label, line_id(prefix, line));
   }
   rows.finish_file(file);
   warn_if_empty(out, file, spec);
@@ -222,7 +244,7 @@ Corpus read_tweet_eval(const SourceSpec& spec) {
   for (std::string line; label_reader.next(line);) {
     const auto v = parse_int(line);
     if (!v) fail_input("{}:{}: label '{}' is not an integer", label_file.string(),
-                       label_reader.line_number(), repair_utf8(line));
+                       label_reader.line_number(), text::repair_utf8(line));
     labels.push_back(*v);
   }
   std::vector<std::string> texts;
@@ -234,8 +256,9 @@ Corpus read_tweet_eval(const SourceSpec& spec) {
 
   Corpus out;
   RowCollector rows(spec, out);
+  const std::string prefix = id_prefix(text_file, spec.path);
   for (std::size_t i = 0; i < texts.size(); ++i)
-    if (!rows.add(texts[i], labels[i], line_id(text_file, spec.path, i + 1))) break;
+    if (!rows.add(texts[i], labels[i], line_id(prefix, i + 1))) break;
   rows.finish_file(text_file);
   warn_if_empty(out, text_file, spec);
   return out;

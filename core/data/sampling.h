@@ -27,7 +27,9 @@ struct SamplingSpec {
 //   3. balance_labels splits N over the source's labels (ascending) as evenly as possible:
 //      floor(N / k) each, the remainder one each to the smallest labels, and a label with
 //      fewer rows gives its shortfall to the others in the same way. With per_source = 0
-//      every label gets as many rows as the rarest one has.
+//      every label gets as many rows as the rarest one has. Each label's share is then taken
+//      as in step 2 ("first": that label's first rows; "random": drawn, labels in ascending
+//      order from the same generator).
 // The sample keeps the input order (rows sorted by their position in `rows`): the most
 // reproducible order, independent of the draw sequence. Asking for more rows than a source
 // has (after the bounds) is an InputError with both counts; so is an unknown mode.

@@ -2,7 +2,6 @@
 // corpus tables holding several sources.
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <optional>
 #include <vector>
 
@@ -100,6 +99,7 @@ Corpus read_jsonl(const SourceSpec& spec, const fs::path& file, const TableField
   Corpus out;
   RowCollector rows(spec, out);
   LabelNumbering labels(file, fields.string_labels_allowed);
+  const std::string prefix = id_prefix(file, spec.path);
   LineReader reader(file);
   for (std::string raw; !rows.full() && reader.next(raw);) {
     const std::size_t line = reader.line_number();
@@ -118,7 +118,7 @@ Corpus read_jsonl(const SourceSpec& spec, const fs::path& file, const TableField
       fail_input("{}:{}: text field '{}' is missing or not a string", file.string(), line,
                  fields.text);
     const std::int64_t label = json_label(row, fields.label, labels, file, line);
-    std::string id = line_id(file, spec.path, line);
+    std::string id = line_id(prefix, line);
     if (!fields.id.empty()) {
       const auto v = row.find(fields.id);
       if (v != row.end()) id = json_id(*v, file, line, fields.id);
@@ -176,6 +176,7 @@ Corpus read_delimited(const SourceSpec& spec, const fs::path& file, CsvDialect d
   if (!fields.source.empty()) source_col = required_column(header, fields.source, "source", file);
 
   LabelNumbering labels(file, fields.string_labels_allowed);
+  const std::string prefix = id_prefix(file, spec.path);
   std::vector<std::string> f;
   while (!rows.full() && parser.next(f)) {
     const std::size_t line = parser.record_line();
@@ -184,7 +185,7 @@ Corpus read_delimited(const SourceSpec& spec, const fs::path& file, CsvDialect d
                  header.size());
     std::int64_t label = -1;
     if (label_col && !f[*label_col].empty()) label = labels.text(rows.repaired(f[*label_col]), line);
-    std::string id = id_col ? rows.repaired(f[*id_col]) : line_id(file, spec.path, line);
+    std::string id = id_col ? rows.repaired(f[*id_col]) : line_id(prefix, line);
     std::string source;
     if (source_col) {
       source = rows.repaired(f[*source_col]);

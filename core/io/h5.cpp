@@ -257,6 +257,13 @@ void Group::set_attr(const std::string& name, double value) {
 
 void Group::set_attr(const std::string& name, const std::vector<std::string>& values) {
   Id type = vlen_utf8();
+  if (values.empty()) {  // an empty list is an attribute with a null dataspace
+    if (H5Aexists(id(), name.c_str()) > 0) H5Adelete(id(), name.c_str());
+    Id space(H5Screate(H5S_NULL), H5Sclose, "null space");
+    Id a(H5Acreate2(id(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+         "create attribute " + name);
+    return;
+  }
   hsize_t n = values.size();
   Id space(H5Screate_simple(1, &n, nullptr), H5Sclose, "attribute space");
   std::vector<const char*> ptrs;
@@ -280,6 +287,7 @@ std::vector<std::string> Group::attr_strings(const std::string& name) const {
   Id space(H5Aget_space(a.get()), H5Sclose, "attribute space");
   const hssize_t n = H5Sget_simple_extent_npoints(space.get());
   std::vector<std::string> out;
+  if (n <= 0) return out;
   if (H5Tis_variable_str(ftype.get()) > 0) {
     Id type = vlen_utf8();
     std::vector<char*> ptrs(static_cast<std::size_t>(n), nullptr);

@@ -1,0 +1,18 @@
+#pragma once
+// Gates of the mixture: the paper's attention gate and the uniform ablation.
+#include <torch/torch.h>
+
+#include <cstdint>
+
+namespace strata::moe {
+
+// Attention scores sigma [B, E]: q = W_q x (Wq [Q, L]), sigma_e = q . k_e / sqrt(Q) (keys [E, Q]).
+torch::Tensor attention_scores(const torch::Tensor& x, const torch::Tensor& Wq, const torch::Tensor& keys);
+
+// w = softmax(sigma) over experts, [B, E].
+torch::Tensor attention_gate(const torch::Tensor& x, const torch::Tensor& Wq, const torch::Tensor& keys);
+
+// w_e = 1/E for every point (the no-gate ablation), [B, E] with x's dtype and device.
+torch::Tensor uniform_gate(const torch::Tensor& x, std::int64_t experts);
+
+}  // namespace strata::moe

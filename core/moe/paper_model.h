@@ -1,0 +1,77 @@
+#pragma once
+// The paper's sparse mixture of dictionary experts (§4), experts batched into single tensors.
+//
+//   codes    z_e = top-s_e( LISTA_K(x) ),  LISTA: z_0 = 0, z_{k+1} = h_theta_e(W_e x + S_e z_k)
+//   experts  f_e(x) = D_e z_e,             D_e [L, M] with unit-norm columns
+//   gate     q = W_q x, sigma_e = q . k_e / sqrt(Q), w = softmax(sigma)   (or w_e = 1/E)
+//   output   y = sum_e w_e f_e(x)
+//   loss     (1/B) sum_b ||x_b - y_b||^2 / L                     (mean squared error per entry)
+//            + load_balance * E * sum_e (mean_b w_be)^2          (1 when usage is even, E when
+//                                                                 one expert takes every point)
+//            + entropy_weight * mean_b H(w_b), H(w) = -sum_e w_e log w_e
+//                                                                (> 0 sharpens, < 0 spreads)
+//            The two gate terms act on the attention gate only (with the uniform gate they are
+//            constants and are left out).
+//
+// Initialisation, from one torch::Generator on the CPU, in this order:
+//   D: standard normal entries, columns scaled to unit norm;
+//   W_e = D_e^T / c_e, S_e = I - D_e^T D_e / c_e with c_e = ||D_e^T D_e||_2 (the ISTA step of
+//        Gregor & LeCun), theta = 0 (so the initial encoder is K gradient steps on
+//        ||x - D_e z||^2 followed by top-s; the thresholds are learned from there);
+//   W_q: normal with standard deviation 1/sqrt(L); keys: standard normal (attention gate only).
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "core/moe/config.h"
+#include "core/moe/model.h"
+#include "core/moe/top_s.h"
+
+namespace strata::moe {
+
+struct PaperParams {
+  torch::Tensor dictionaries;  // D [E, L, M]
+  torch::Tensor lista_W;       // [E, M, L]
+  torch::Tensor lista_S;       // [E, M, M]
+  torch::Tensor lista_theta;   // [E, M]
+  torch::Tensor gate_Wq;       // [Q, L] (attention gate only)
+  torch::Tensor gate_keys;     // [E, Q] (attention gate only)
+};
+
+// Draws the initial parameters (float32, CPU) as described above.
+PaperParams init_paper_params(const MoeConfig& cfg, std::int64_t input_dim, torch::Generator& gen);
+
+struct PaperForward {
+  torch::Tensor y;       // [B, L] mixture output
+  torch::Tensor gating;  // [B, E] w
+  torch::Tensor scores;  // [B, E] sigma (undefined for the uniform gate)
+  torch::Tensor codes;   // [E, B, M] z_e after top-s
+};
+
+class PaperMoe final : public MoeModel {
+ public:
+  // Takes ownership of `params`, moves them to `device` and marks them trainable.
+  PaperMoe(const MoeConfig& cfg, PaperParams params, torch::Device device);
+
+  PaperForward forward(const torch::Tensor& x) const;
+  torch::Tensor loss(const PaperForward& out, const torch::Tensor& x) const;
+  const PaperParams& params() const { return p_; }
+
+  NamedTensors parameters() const override;
+  std::vector<torch::Tensor> trainable() const override;
+  torch::Tensor batch_loss(const torch::Tensor& x, const torch::Tensor& labels) const override;
+  void after_step() override;  // unit-norm dictionary columns
+  Evaluation evaluate(const torch::Tensor& X) const override;
+  torch::Tensor dictionaries() const override { return p_.dictionaries; }
+
+ private:
+  bool attention() const { return p_.gate_Wq.defined(); }
+
+  PaperParams p_;
+  std::int64_t steps_;
+  double load_balance_, entropy_weight_;
+  TopS top_s_;
+};
+
+}  // namespace strata::moe

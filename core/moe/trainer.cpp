@@ -1,0 +1,152 @@
+#include "core/moe/trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <chrono>
+
+#include "core/moe/authors_model.h"
+#include "core/moe/input_transform.h"
+#include "core/moe/paper_model.h"
+#include "core/util/error.h"
+#include "core/util/log.h"
+
+namespace strata::moe {
+
+namespace {
+
+// SplitMix64 finaliser: a seed for the shuffling stream that is unrelated to the init stream.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+bool distributed(const cluster::ProcessGroup* g) { return g != nullptr && g->size() > 1; }
+
+torch::Tensor checked_inputs(const torch::Tensor& X) {
+  if (!X.defined() || X.dim() != 2 || X.size(0) < 1)
+    fail_input("moe: the embeddings must be a non-empty [N, L] matrix, got {} dimensions", X.defined() ? X.dim() : 0);
+  if (!X.is_floating_point()) fail_input("moe: the embeddings must be floating point, got {}", c10::toString(X.scalar_type()));
+  if (!torch::isfinite(X).all().item<bool>()) fail_input("moe: the embeddings contain NaN or infinite values");
+  return X.to(torch::kCPU, torch::kFloat32);
+}
+
+torch::Tensor checked_labels(const torch::Tensor& labels, const MoeConfig& cfg, std::int64_t n) {
+  if (cfg.preset != "authors-code") return {};
+  if (!labels.defined() || labels.dim() != 1 || labels.size(0) != n)
+    fail_input("moe.preset = authors-code trains on the corpus labels: expected {} labels, got {}", n,
+               labels.defined() ? labels.numel() : 0);
+  if (labels.is_floating_point() || labels.is_complex()) fail_input("moe: the labels must be integers");
+  return labels.to(torch::kCPU, torch::kInt64);
+}
+
+torch::Tensor host_copy(const torch::Tensor& t) { return t.detach().to(torch::kCPU).contiguous().clone(); }
+
+}  // namespace
+
+torch::Generator init_generator(std::uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+
+torch::Generator shuffle_generator(std::uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(mix(seed)); }
+
+std::unique_ptr<MoeModel> make_model(const MoeConfig& cfg, std::int64_t input_dim, torch::Generator& gen,
+                                     torch::Device device) {
+  if (cfg.preset == "authors-code")
+    return std::make_unique<AuthorsMoe>(cfg, init_authors_params(cfg, input_dim, gen), device);
+  return std::make_unique<PaperMoe>(cfg, init_paper_params(cfg, input_dim, gen), device);
+}
+
+torch::Tensor epoch_permutation(torch::Generator& gen, std::int64_t n) {
+  return torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kInt64));
+}
+
+Trainer::Trainer(MoeModel& model, double lr, cluster::ProcessGroup* group)
+    : model_(model), params_(model.trainable()), adam_(params_, torch::optim::AdamOptions(lr)), group_(group) {}
+
+void Trainer::synchronize_parameters() {
+  if (!distributed(group_)) return;
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> flat;
+  for (const auto& [name, p] : model_.parameters()) flat.push_back(p.reshape(-1));
+  auto buf = torch::cat(flat);
+  group_->broadcast(buf, 0);
+  std::int64_t at = 0;
+  for (const auto& [name, p] : model_.parameters()) {
+    const auto n = p.numel();
+    p.copy_(buf.slice(0, at, at + n).view_as(p));
+    at += n;
+  }
+}
+
+void Trainer::average_gradients(double share) {
+  std::vector<torch::Tensor> flat;
+  for (const auto& p : params_)
+    flat.push_back((p.grad().defined() ? p.grad() : torch::zeros_like(p)).reshape(-1) * share);
+  auto buf = torch::cat(flat);
+  group_->allreduce_sum(buf);
+  std::int64_t at = 0;
+  for (auto& p : params_) {
+    const auto n = p.numel();
+    p.mutable_grad() = buf.slice(0, at, at + n).view_as(p).clone();  // owned: zero_grad detaches it in place
+    at += n;
+  }
+}
+
+torch::Tensor Trainer::step(const torch::Tensor& X, const torch::Tensor& labels, const torch::Tensor& index) {
+  const auto local = distributed(group_) ? index.tensor_split(group_->size())[group_->rank()] : index;
+  adam_.zero_grad();
+  auto summed = torch::zeros({}, X.options().dtype(torch::kFloat64));
+  if (local.size(0) > 0) {
+    const auto lb = labels.defined() ? labels.index_select(0, local) : torch::Tensor();
+    const auto loss = model_.batch_loss(X.index_select(0, local), lb);
+    loss.backward();
+    summed = loss.detach().to(torch::kFloat64) * static_cast<double>(local.size(0));
+  }
+  if (distributed(group_))
+    average_gradients(static_cast<double>(local.size(0)) / static_cast<double>(index.size(0)));
+  adam_.step();
+  model_.after_step();
+  return summed;
+}
+
+TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const MoeConfig& cfg, torch::Device device,
+                      cluster::ProcessGroup* group) {
+  const auto Xc = checked_inputs(X);
+  validate(cfg, Xc.size(1));
+  const auto N = Xc.size(0);
+  const auto labels_c = checked_labels(labels, cfg, N);
+  auto inputs = prepare_inputs(Xc, cfg);
+  const auto Xd = inputs.X.to(device);
+  const auto labels_d = labels_c.defined() ? labels_c.to(device) : torch::Tensor();
+
+  auto init_gen = init_generator(cfg.seed);
+  auto order_gen = shuffle_generator(cfg.seed);
+  auto model = make_model(cfg, Xd.size(1), init_gen, device);
+  Trainer trainer(*model, cfg.lr, group);
+  trainer.synchronize_parameters();
+
+  TrainResult r;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::int64_t epoch = 0; epoch < cfg.epochs; ++epoch) {
+    const auto order = epoch_permutation(order_gen, N).to(device);
+    auto total = torch::zeros({}, Xd.options().dtype(torch::kFloat64));
+    for (const auto& batch : order.split(cfg.batch_size)) total += trainer.step(Xd, labels_d, batch);
+    if (distributed(group)) group->allreduce_sum(total);
+    r.loss.push_back(total.item<double>() / static_cast<double>(N));  // the one read-back per epoch
+    log::debug("moe: epoch {}/{} loss {:.6g}", epoch + 1, cfg.epochs, r.loss.back());
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  const auto ev = model->evaluate(Xd);
+  for (const auto& [name, t] : model->parameters()) r.params.emplace_back(name, host_copy(t));
+  for (const auto& [name, t] : inputs.stats) r.params.emplace_back(name, host_copy(t));
+  r.gating = host_copy(ev.gating);
+  r.recon_error = host_copy(ev.recon_error);
+  r.support = host_copy(ev.support);
+  r.selected = host_copy(ev.selected);
+  r.sparsity = torch::tensor(cfg.sparsity, torch::kInt64).to(torch::kFloat32);
+  r.dictionaries = host_copy(model->dictionaries()).to(torch::kFloat32);
+  return r;
+}
+
+}  // namespace strata::moe

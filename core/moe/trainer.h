@@ -1,0 +1,86 @@
+#pragma once
+// Training of the sparse mixture of dictionary experts: the entry point train_moe() and the
+// pieces it is made of (public so that tests can follow a run step by step).
+//
+// A run, deterministic on the CPU for a seed:
+//   1. inputs: standardised (paper, optional) or PCA-reduced (authors-code), see input_transform.h;
+//   2. parameters drawn from init_generator(seed) on the CPU (paper_model.h, authors_model.h),
+//      broadcast from rank 0 when a process group of several ranks is given;
+//   3. every epoch: a permutation of the points from shuffle_generator(seed) (one draw per
+//      epoch), cut into consecutive mini-batches of batch_size (the last one may be smaller);
+//      each rank takes its contiguous share of every batch (tensor_split), computes the mean
+//      loss of its share, scales its gradients by share/batch and sums them over ranks (equal
+//      to allreduce_sum / size when the shares are equal, and exact for losses that are means
+//      over points when they are not), then Adam (torch::optim::Adam, defaults but lr) steps
+//      and the model projects its parameters (unit-norm dictionary columns);
+//   4. the loss of an epoch is the mean over its points of the batch losses (each batch weighted
+//      by its size; the plain mean over batches when all batches have the same size);
+//   5. evaluation on all points without gradients.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cluster/process_group.h"
+#include "core/moe/config.h"
+#include "core/moe/model.h"
+
+namespace strata::moe {
+
+struct TrainResult {
+  std::vector<double> loss;  // per epoch, see 4. above
+  // Final parameters by archive name. paper: "dictionaries" [E,L,M], "lista_W" [E,M,L],
+  // "lista_S" [E,M,M], "lista_theta" [E,M], "gate_Wq" [Q,L], "gate_keys" [E,Q] (attention gate),
+  // "input_mean"/"input_std" [L] (standardize). authors-code: see AuthorsMoe::parameters()
+  // and "pca_mean" [L], "pca_components" [P,L].
+  NamedTensors params;
+  torch::Tensor gating;        // [N,E] float32 gate probabilities (authors-code: its softmax)
+  torch::Tensor recon_error;   // [N] float32 ||x - y||^2 summed over features, in the space the
+                               // model sees (standardised; authors-code: PCA scores vs D_sel z_sel)
+  torch::Tensor support;       // [N,E,M] uint8: atoms with a non-zero final code per expert
+  torch::Tensor selected;      // [N] int64: argmax of gating (authors-code: its routing rule)
+  torch::Tensor sparsity;      // [E] float32
+  torch::Tensor dictionaries;  // [E,L,M] float32 (authors-code: [E,P,M] in PCA space, untrained)
+  double seconds = 0;          // wall time of the optimisation (all epochs), inputs and evaluation excluded
+};
+
+// X [N, L] floating point; labels [N] integer (used by authors-code only; may be undefined for
+// the paper preset). Throws InputError for a configuration or data the model cannot take.
+TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const MoeConfig& cfg, torch::Device device,
+                      cluster::ProcessGroup* group = nullptr);
+
+torch::Generator init_generator(std::uint64_t seed);
+torch::Generator shuffle_generator(std::uint64_t seed);
+
+// The model of cfg.preset for inputs of width input_dim, parameters drawn from gen.
+std::unique_ptr<MoeModel> make_model(const MoeConfig& cfg, std::int64_t input_dim, torch::Generator& gen,
+                                     torch::Device device);
+
+// One epoch's order of the n points (CPU int64), drawn from gen.
+torch::Tensor epoch_permutation(torch::Generator& gen, std::int64_t n);
+
+class Trainer {
+ public:
+  Trainer(MoeModel& model, double lr, cluster::ProcessGroup* group);
+
+  // Every rank takes rank 0's parameters (no-op for a single process).
+  void synchronize_parameters();
+
+  // One optimiser step on this rank's share of the mini-batch `index` (rows of X and labels,
+  // all on the model's device). Returns this rank's loss times its share of points, as a
+  // device scalar (float64), so that epochs add these up without reading them back.
+  torch::Tensor step(const torch::Tensor& X, const torch::Tensor& labels, const torch::Tensor& index);
+
+ private:
+  void average_gradients(double share);
+
+  MoeModel& model_;
+  std::vector<torch::Tensor> params_;
+  torch::optim::Adam adam_;
+  cluster::ProcessGroup* group_;
+};
+
+}  // namespace strata::moe

@@ -1,0 +1,82 @@
+#pragma once
+// Transformer encoders over Hugging Face snapshot folders (config.json + safetensors weights),
+// and the embedding of token-id rows into pooled fp32 vectors.
+//
+// Conventions shared by every architecture:
+// - batches are right-padded: row b's real tokens are ids[b, 0:len_b] and mask[b, t] is true
+//   exactly for t < len_b. Positions count real tokens from the left, so with right padding a
+//   token's position is its column (RoBERTa adds its padding offset, see roberta.cpp);
+// - forward() returns the last hidden state (after the final norm where the model has one) in
+//   the model's dtype; padded positions hold whatever the model computes there (their queries
+//   attend to the real tokens), exactly as Hugging Face transformers computes them.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace strata::text {
+class Tokenizer;
+}
+
+namespace strata::nn {
+
+// Poolings of the last hidden state into one vector per row:
+//   "mean"              mean over the real tokens;
+//   "last"              the last real token (index len_b - 1 of a right-padded row);
+//   "cls"               the first token;
+//   "mean-with-padding" the reference code's mean over all T positions of the padded batch,
+//                       padding included. T is the longest row of the batch the row was
+//                       embedded in, so this pooling depends on batching: embed_ids therefore
+//                       forms its batches in input order (batch_size consecutive rows, as the
+//                       reference code does) and ignores sort_by_length for it.
+struct EmbedOptions {
+  std::string pooling = "mean";
+  std::string dtype = "fp32";  // fp32 | fp16 | bf16: the dtype the model computes in
+  std::int64_t max_tokens = 512;
+  std::int64_t batch_size = 64;
+  bool normalize = false;  // L2-normalise each pooled row
+  bool sort_by_length = true;
+};
+
+class Encoder {
+ public:
+  virtual ~Encoder() = default;
+  // ids [B,T] integer, mask [B,T] bool or integer (non-zero = real token), right-padded.
+  // Returns the last hidden state [B,T,H] in the model's dtype, on the model's device.
+  virtual torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask) = 0;
+  virtual std::int64_t hidden_size() const = 0;
+  virtual std::string architecture() const = 0;
+  // The longest sequence the model's position table covers.
+  virtual std::int64_t max_positions() const = 0;
+};
+
+// Reads config.json (its model_type picks the architecture: bert, roberta, gpt2, llama, qwen2)
+// and the safetensors weights of `snapshot_dir`. dtype: fp32 | fp16 | bf16.
+// Throws InputError naming the file and the key or tensor at fault.
+std::unique_ptr<Encoder> load_encoder(const std::filesystem::path& snapshot_dir,
+                                      const std::string& dtype, torch::Device device);
+
+// Embeds token-id rows: [N,H] fp32 on the CPU, row i for ids[i]. Rows longer than
+// min(max_tokens, max_positions()) keep their first ids (tokenise with truncation to keep
+// special tokens). Rows are sorted by length and cut into batches of batch_size so little
+// compute goes to padding, then restored to input order. An empty row is an InputError.
+torch::Tensor embed_ids(Encoder& enc, const std::vector<std::vector<std::int32_t>>& ids,
+                        std::int32_t pad_id, const EmbedOptions& opt, torch::Device device);
+
+// Tokenises (with the tokenizer's special tokens, truncated to min(max_tokens,
+// max_positions())) and embeds with the tokenizer's padding id (0 where it has none).
+torch::Tensor embed_texts(Encoder& enc, const strata::text::Tokenizer& tok,
+                          const std::vector<std::string>& texts, const EmbedOptions& opt,
+                          torch::Device device);
+
+// Provenance of the weights: SHA-256 over the weight files of the snapshot (each file's name
+// and contents, files in name order). Computed afresh on every call.
+std::string weights_hash(const std::filesystem::path& snapshot_dir);
+
+// "fp32" | "fp16" | "bf16" (also "float32", "float16", "bfloat16") to a torch dtype.
+torch::ScalarType parse_dtype(const std::string& dtype);
+
+}  // namespace strata::nn

@@ -1,0 +1,142 @@
+#include "core/nn/layers.h"
+
+#include <cmath>
+#include <numbers>
+
+#include <fmt/ranges.h>
+
+#include "core/util/error.h"
+
+namespace strata::nn {
+
+torch::Tensor RmsNorm::operator()(const torch::Tensor& x) const {
+  const torch::Tensor h = x.to(torch::kFloat32);
+  const torch::Tensor variance = h.pow(2).mean(-1, /*keepdim=*/true);
+  return weight * (h * torch::rsqrt(variance + eps)).to(x.scalar_type());
+}
+
+Activation activation(const std::string& name, const std::string& where) {
+  if (name == "gelu") return [](const torch::Tensor& x) { return torch::gelu(x); };
+  // gelu_fast is the same tanh formula written with a folded constant.
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast")
+    return [](const torch::Tensor& x) { return torch::gelu(x, "tanh"); };
+  if (name == "relu") return [](const torch::Tensor& x) { return torch::relu(x); };
+  if (name == "silu" || name == "swish") return [](const torch::Tensor& x) { return torch::silu(x); };
+  if (name == "quick_gelu")
+    return [](const torch::Tensor& x) { return x * torch::sigmoid(1.702 * x); };
+  fail_input("{}: activation '{}' is not supported (known: gelu, gelu_new, gelu_pytorch_tanh, "
+             "gelu_fast, relu, silu, swish, quick_gelu)", where, name);
+}
+
+// ----------------------------------------------------------------------------------------
+// Rotary embeddings
+
+namespace {
+
+// Llama 3.x frequency scaling: long wavelengths slowed by `factor`, short ones kept, a smooth
+// blend between the two bands.
+torch::Tensor llama3_scaled(const torch::Tensor& inv_freq, const RopeSpec& s) {
+  const double low_freq_wavelen = s.original_max_positions / s.low_freq_factor;
+  const double high_freq_wavelen = s.original_max_positions / s.high_freq_factor;
+  const torch::Tensor wavelen = 2 * std::numbers::pi / inv_freq;
+  torch::Tensor scaled = torch::where(wavelen > low_freq_wavelen, inv_freq / s.factor, inv_freq);
+  const torch::Tensor smooth =
+      (s.original_max_positions / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor);
+  const torch::Tensor smoothed = (1 - smooth) * scaled / s.factor + smooth * scaled;
+  const torch::Tensor medium = (wavelen >= high_freq_wavelen) & (wavelen <= low_freq_wavelen);
+  return torch::where(medium, smoothed, scaled);
+}
+
+}  // namespace
+
+Rope::Rope(const RopeSpec& spec, std::int64_t head_dim, torch::Device device) {
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
+  // Same expression and dtype as the reference: theta ** (arange(0, d, 2) / d) in fp32.
+  const torch::Tensor exponent = torch::arange(0, head_dim, 2, torch::kInt64).to(torch::kFloat32) /
+                                 static_cast<double>(head_dim);
+  torch::Tensor inv_freq = 1.0 / torch::pow(torch::scalar_tensor(spec.theta, f32), exponent);
+  if (spec.type == "linear") inv_freq = inv_freq / spec.factor;
+  if (spec.type == "llama3") inv_freq = llama3_scaled(inv_freq, spec);
+  inv_freq_ = inv_freq.to(device);
+}
+
+std::pair<torch::Tensor, torch::Tensor> Rope::tables(std::int64_t T, torch::ScalarType dtype) const {
+  const torch::Tensor pos =
+      torch::arange(T, torch::TensorOptions().dtype(torch::kFloat32).device(inv_freq_.device()));
+  const torch::Tensor freqs = torch::outer(pos, inv_freq_);
+  const torch::Tensor emb = torch::cat({freqs, freqs}, -1).view({1, 1, T, -1});
+  return {emb.cos().to(dtype), emb.sin().to(dtype)};
+}
+
+torch::Tensor Rope::apply(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+  const std::int64_t half = x.size(-1) / 2;
+  const torch::Tensor rotated = torch::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+  return x * cos + rotated * sin;
+}
+
+// ----------------------------------------------------------------------------------------
+// Attention
+
+torch::Tensor padding_mask(const torch::Tensor& mask, bool padded) {
+  if (!padded) return {};
+  return mask.view({mask.size(0), 1, 1, mask.size(1)});
+}
+
+torch::Tensor causal_padding_mask(const torch::Tensor& mask, bool padded) {
+  if (!padded) return {};
+  const std::int64_t T = mask.size(1);
+  const torch::Tensor causal =
+      torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(mask.device())).tril();
+  return causal.view({1, 1, T, T}) & mask.view({mask.size(0), 1, 1, T});
+}
+
+Batch prepare_batch(const torch::Tensor& ids, const torch::Tensor& mask, torch::Device device) {
+  if (ids.dim() != 2 || !ids.sizes().equals(mask.sizes()))
+    fail_run("encoder input: ids {} and mask {} must both be [B, T]", ids.sizes().vec(), mask.sizes().vec());
+  if (ids.size(1) == 0) fail_run("encoder input: a batch of zero-length rows");
+  Batch b;
+  const torch::Tensor m = mask.to(torch::kBool);
+  b.padded = !m.all().item<bool>();
+  if (device.is_cuda() && ids.device().is_cpu()) {
+    // Pinned host memory lets the copies run without waiting for the device to drain.
+    b.ids = ids.to(torch::kInt64).pin_memory().to(device, /*non_blocking=*/true);
+    b.mask = m.pin_memory().to(device, /*non_blocking=*/true);
+  } else {
+    b.ids = ids.to(device, torch::kInt64);
+    b.mask = m.to(device);
+  }
+  return b;
+}
+
+torch::Tensor split_heads(const torch::Tensor& x, std::int64_t heads, std::int64_t head_dim) {
+  return x.view({x.size(0), x.size(1), heads, head_dim}).transpose(1, 2);
+}
+
+namespace {
+
+// [B, kv, T, d] -> [B, kv * rep, T, d], query head h reading kv head h / rep.
+torch::Tensor repeat_kv(const torch::Tensor& x, std::int64_t rep) {
+  if (rep == 1) return x;
+  const auto B = x.size(0), kv = x.size(1), T = x.size(2), d = x.size(3);
+  return x.unsqueeze(2).expand({B, kv, rep, T, d}).reshape({B, kv * rep, T, d});
+}
+
+}  // namespace
+
+torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        const torch::Tensor& mask, const AttentionShape& s) {
+  const std::int64_t rep = s.heads / s.kv_heads;
+  torch::Tensor out;
+  if (mask.defined()) {
+    // Masked kernels take no grouped-query shortcut: spell the shared heads out.
+    out = at::scaled_dot_product_attention(q, repeat_kv(k, rep), repeat_kv(v, rep), mask, 0.0,
+                                           /*is_causal=*/false, s.scale);
+  } else {
+    out = at::scaled_dot_product_attention(q, k, v, std::nullopt, 0.0, s.causal, s.scale,
+                                           /*enable_gqa=*/rep > 1);
+  }
+  // [B, heads, T, d] -> [B, T, heads * d]
+  return out.transpose(1, 2).reshape({q.size(0), q.size(2), s.heads * s.head_dim});
+}
+
+}  // namespace strata::nn

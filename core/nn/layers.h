@@ -1,0 +1,95 @@
+#pragma once
+// Building blocks shared by the architectures: linear maps, norms, activations, rotary
+// position embeddings and attention. Each computes what the matching Hugging Face module
+// computes, in the same dtype and with the same accumulation choices.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace strata::nn {
+
+struct Linear {
+  torch::Tensor weight;  // [out, in]
+  torch::Tensor bias;    // [out] or undefined
+  torch::Tensor operator()(const torch::Tensor& x) const { return torch::linear(x, weight, bias); }
+};
+
+struct LayerNorm {
+  torch::Tensor weight, bias;
+  double eps = 1e-5;
+  torch::Tensor operator()(const torch::Tensor& x) const {
+    return torch::layer_norm(x, {weight.size(0)}, weight, bias, eps);
+  }
+};
+
+// Llama-style RMS norm: the mean square is taken in fp32, the product with the weight in the
+// model's dtype.
+struct RmsNorm {
+  torch::Tensor weight;
+  double eps = 1e-6;
+  torch::Tensor operator()(const torch::Tensor& x) const;
+};
+
+using Activation = std::function<torch::Tensor(const torch::Tensor&)>;
+// Hugging Face activation names: gelu, gelu_new / gelu_pytorch_tanh / gelu_fast, relu,
+// silu / swish, quick_gelu. `where` names the config file and key for the error message.
+Activation activation(const std::string& name, const std::string& where);
+
+// Rotary position embeddings (rotate-half layout, as Llama / Qwen2).
+struct RopeSpec {
+  std::string type = "default";  // default | linear | llama3
+  double theta = 10000.0;
+  double factor = 1.0;             // linear, llama3
+  double low_freq_factor = 1.0;    // llama3
+  double high_freq_factor = 4.0;   // llama3
+  double original_max_positions = 8192;  // llama3
+};
+
+class Rope {
+ public:
+  Rope() = default;
+  Rope(const RopeSpec& spec, std::int64_t head_dim, torch::Device device);
+  // cos and sin tables [1, 1, T, head_dim] in `dtype` for positions 0..T-1.
+  std::pair<torch::Tensor, torch::Tensor> tables(std::int64_t T, torch::ScalarType dtype) const;
+  // x [B, heads, T, head_dim]
+  static torch::Tensor apply(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
+
+ private:
+  torch::Tensor inv_freq_;  // [head_dim / 2] fp32
+};
+
+// The key-padding mask [B, 1, 1, T] (true = attend) of a right-padded bool mask [B, T], or an
+// undefined tensor when no row has padding (`padded` false: attention then needs no mask).
+// `padded` comes from the caller so that no device-to-host sync is needed here.
+torch::Tensor padding_mask(const torch::Tensor& mask, bool padded);
+// Causal and key-padding mask combined, [B, 1, T, T]; undefined when no row has padding
+// (attention then takes its causal path).
+torch::Tensor causal_padding_mask(const torch::Tensor& mask, bool padded);
+
+// The batch as the model runs it: ids int64 and mask bool on the model's device, and whether
+// any row has padding (read before the move, so a CPU mask costs no device sync).
+struct Batch {
+  torch::Tensor ids, mask;
+  bool padded = false;
+};
+Batch prepare_batch(const torch::Tensor& ids, const torch::Tensor& mask, torch::Device device);
+
+struct AttentionShape {
+  std::int64_t heads = 0;
+  std::int64_t kv_heads = 0;  // < heads: grouped-query attention
+  std::int64_t head_dim = 0;
+  double scale = 0.0;         // multiplies q·k
+  bool causal = false;
+};
+
+// q [B, heads, T, d], k and v [B, kv_heads, T, d]; mask as built above (or undefined).
+// Returns [B, T, heads * d].
+torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        const torch::Tensor& mask, const AttentionShape& shape);
+
+// [B, T, heads * d] -> [B, heads, T, d] (a view where the layout allows).
+torch::Tensor split_heads(const torch::Tensor& x, std::int64_t heads, std::int64_t head_dim);
+
+}  // namespace strata::nn

@@ -1,0 +1,28 @@
+#include "core/nn/pooling.h"
+
+#include "core/util/error.h"
+
+namespace strata::nn {
+
+void check_pooling(const std::string& pooling) {
+  if (pooling != "mean" && pooling != "last" && pooling != "cls" && pooling != "mean-with-padding")
+    fail_input("pooling '{}' is not known (mean, last, cls, mean-with-padding)", pooling);
+}
+
+torch::Tensor pool(const torch::Tensor& hidden, const torch::Tensor& mask, const std::string& pooling) {
+  check_pooling(pooling);
+  const torch::Tensor h = hidden.to(torch::kFloat32);
+  if (pooling == "cls") return h.select(1, 0);
+  if (pooling == "mean-with-padding") return h.mean(1);
+  const torch::Tensor m = mask.to(h.device(), torch::kFloat32);
+  if (pooling == "mean") {
+    const torch::Tensor counts = m.sum(1, /*keepdim=*/true).clamp_min(1.0);
+    return (h * m.unsqueeze(-1)).sum(1) / counts;
+  }
+  // last: right padding puts the last real token at index (real tokens - 1).
+  const torch::Tensor last = (m.sum(1).to(torch::kInt64) - 1).clamp_min(0);
+  const torch::Tensor index = last.view({-1, 1, 1}).expand({h.size(0), 1, h.size(2)});
+  return h.gather(1, index).squeeze(1);
+}
+
+}  // namespace strata::nn

@@ -1,0 +1,48 @@
+#pragma once
+// Where jobs run. The scheduler submits ready jobs while there is capacity and waits for
+// outcomes; an in-process executor runs them here, the MPI executor on worker ranks.
+#include <functional>
+#include <string>
+
+#include "workers/executor.h"
+
+namespace strata {
+
+struct Outcome {
+  std::string object;
+  bool ok = false;
+  bool input_error = false;  // bad input: not retried, ends the sweep
+  workers::Payload payload;
+  std::string error;
+  int rank = 0;
+  double seconds = 0;
+};
+
+// Gives an archive object's payload to an executor that needs it as a job input.
+using InputLoader = std::function<const workers::Payload&(const std::string& object)>;
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  virtual std::size_t capacity() const = 0;  // jobs that can be submitted now
+  virtual void submit(const workers::JobRequest& r, const InputLoader& load) = 0;
+  virtual Outcome wait() = 0;  // blocks until one submitted job ends
+  virtual std::string where() const = 0;
+};
+
+class LocalExecutor final : public Executor {
+ public:
+  explicit LocalExecutor(torch::Device device) : device_(device) {}
+  std::size_t capacity() const override { return pending_ ? 0 : 1; }
+  void submit(const workers::JobRequest& r, const InputLoader& load) override;
+  Outcome wait() override;
+  std::string where() const override { return device_.str(); }
+
+ private:
+  torch::Device device_;
+  bool pending_ = false;
+  workers::JobRequest request_;
+  workers::Inputs inputs_;
+};
+
+}  // namespace strata

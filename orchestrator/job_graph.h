@@ -1,0 +1,27 @@
+#pragma once
+// The sweep's jobs as a graph: corpus -> embeddings -> training -> analyses. Each node is
+// one archive object; it can run once every object it reads is in the archive.
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "orchestrator/plan.h"
+#include "orchestrator/sweep.h"
+#include "workers/executor.h"
+
+namespace strata {
+
+struct JobNode {
+  workers::JobRequest request;                 // object, id, kind, spec, inputs
+  nlohmann::json config;                       // stored with the result
+  std::string what;                            // "a corpus", "embeddings", ... for messages
+  std::string label;                           // one line for progress output
+  std::map<std::string, std::string> links;    // soft links inside the object
+  std::map<std::string, std::string> attrs;    // extra string attributes
+};
+
+std::vector<JobNode> job_graph(const sweep::Sweep& s, const plan::Plan& p);
+
+}  // namespace strata

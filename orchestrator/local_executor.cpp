@@ -1,0 +1,36 @@
+#include <chrono>
+
+#include "core/util/error.h"
+#include "orchestrator/executor.h"
+
+namespace strata {
+
+void LocalExecutor::submit(const workers::JobRequest& r, const InputLoader& load) {
+  request_ = r;
+  inputs_.clear();
+  for (const auto& object : r.inputs) inputs_.emplace(object, load(object));
+  pending_ = true;
+}
+
+Outcome LocalExecutor::wait() {
+  pending_ = false;
+  Outcome o;
+  o.object = request_.object;
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    o.payload = workers::execute(request_, inputs_, device_);
+    o.ok = true;
+  } catch (const InputError& e) {
+    o.input_error = true;
+    o.error = e.what();
+  } catch (const c10::Error& e) {
+    o.error = e.what_without_backtrace();
+  } catch (const std::exception& e) {
+    o.error = e.what();
+  }
+  inputs_.clear();
+  o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return o;
+}
+
+}  // namespace strata

@@ -1,0 +1,117 @@
+"""Embedding throughput: strata against transformers on the same rows, in one run.
+
+    python tests/bench/bench_embed.py --model SNAPSHOT_DIR [--device cpu|cuda] [--rows 2000]
+                                      [--threads N] [--tool build/tests/tools/encode_dump]
+
+The rows are token ids of lengths drawn uniformly from 16..256 (fixed seed; ids drawn from the
+vocabulary above the special tokens): throughput depends on lengths, not on which tokens, and
+tokenisation is left out of both sides. transformers runs as the strong baseline: the base model
+class, sdpa attention, inference mode, bf16 on CUDA / fp32 on the CPU, batches of 64 rows sorted
+by length; strata runs the same dtype and batch size through encode_dump --bench. Both warm up
+on one batch first, and both mean-pool. Prints real (unpadded) tokens per second of each and
+their ratio, and how closely the two sets of embeddings agree (minimum row cosine).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import transformers as T
+
+
+def make_rows(n, lo, hi, vocab, seed):
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(lo, hi + 1, size=n)
+    return [rng.integers(1000 if vocab > 2000 else 5, vocab, size=k).tolist() for k in lengths]
+
+
+def bench_transformers(model_dir, rows, device, dtype, batch_size, pad_id):
+    model = T.AutoModel.from_pretrained(model_dir, attn_implementation="sdpa", dtype=dtype).to(device).eval()
+    order = sorted(range(len(rows)), key=lambda i: -len(rows[i]))
+
+    def run(indices):
+        out = {}
+        with torch.inference_mode():
+            for s in range(0, len(indices), batch_size):
+                batch_rows = indices[s : s + batch_size]
+                chunk = [rows[i] for i in batch_rows]
+                width = max(len(r) for r in chunk)
+                ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
+                mask = torch.zeros((len(chunk), width), dtype=torch.long)
+                for j, r in enumerate(chunk):
+                    ids[j, : len(r)] = torch.tensor(r)
+                    mask[j, : len(r)] = 1
+                ids, mask = ids.to(device), mask.to(device)
+                h = model(input_ids=ids, attention_mask=mask).last_hidden_state
+                h, m = h.float(), mask.unsqueeze(-1).float()
+                pooled = ((h * m).sum(1) / m.sum(1)).cpu()
+                out.update(zip(batch_rows, pooled))
+        return out
+
+    run(order[:batch_size])  # warm-up
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    t0 = time.perf_counter()
+    pooled = run(order)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - t0
+    peak = torch.cuda.max_memory_allocated() if device.type == "cuda" else None
+    return seconds, peak, torch.stack([pooled[i] for i in range(len(rows))])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--rows", type=int, default=2000)
+    ap.add_argument("--min-tokens", type=int, default=16)
+    ap.add_argument("--max-tokens", type=int, default=256)
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=torch.get_num_threads())
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--tool", default=os.path.join(os.environ.get("STRATA_TOOLS_DIR", "build/tests/tools"), "encode_dump"))
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    dtype_name = "bf16" if device.type == "cuda" else "fp32"
+    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    cfg = json.loads((Path(args.model) / "config.json").read_text())
+    vocab = cfg["vocab_size"]
+    pad_id = cfg.get("pad_token_id") or 0
+    rows = make_rows(args.rows, args.min_tokens, args.max_tokens, vocab, args.seed)
+    tokens = sum(len(r) for r in rows)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ids_file = Path(tmp) / "rows.ids"
+        ids_file.write_text("\n".join(" ".join(map(str, r)) for r in rows) + "\n")
+        cmd = [args.tool, "--model", args.model, "--ids", str(ids_file), "--bench", "--pooling", "mean",
+               "--dtype", dtype_name, "--device", args.device, "--batch-size", str(args.batch_size),
+               "--max-tokens", str(args.max_tokens), "--pad-id", str(pad_id), "--threads", str(args.threads),
+               "--out", str(Path(tmp) / "strata")]
+        strata = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+        strata_emb = torch.from_numpy(np.load(Path(tmp) / "strata.mean.npy"))
+
+    hf_seconds, hf_peak, hf_emb = bench_transformers(args.model, rows, device, dtype, args.batch_size, pad_id)
+    cosine = torch.nn.functional.cosine_similarity(strata_emb, hf_emb, dim=1)
+    hf_tps = tokens / hf_seconds
+    print(f"model {args.model} ({cfg.get('model_type')}), device {args.device}, {dtype_name}, threads {args.threads}")
+    print(f"rows {len(rows)}, real tokens {tokens} (lengths {args.min_tokens}..{args.max_tokens}, seed {args.seed}), batch {args.batch_size}")
+    print(f"transformers {T.__version__}: {hf_tps:12.0f} real tokens/s ({hf_seconds:.2f} s)"
+          + (f", peak GPU memory {hf_peak / 2**20:.0f} MiB" if hf_peak else ""))
+    print(f"strata:            {strata['tokens_per_s']:12.0f} real tokens/s ({strata['seconds']:.2f} s)")
+    print(f"ratio strata / transformers: {strata['tokens_per_s'] / hf_tps:.2f}")
+    print(f"agreement: min row cosine {cosine.min().item():.6f}, max |diff| {(strata_emb - hf_emb).abs().max().item():.2e}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

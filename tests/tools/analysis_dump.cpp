@@ -1,0 +1,73 @@
+// analysis_dump pca X.npy OUT_PREFIX         writes OUT_PREFIX.{components,ratio,projection}.npy,
+//                                            prints {"pca_dimension": {"0.5": n, "0.75": n, ...}}
+// analysis_dump agreement A.npy B.npy        prints {"ari": x, "nmi": x} for two int64 labelings
+// analysis_dump kmeans X.npy K SEED OUT.npy  writes the labels, prints {"inertia": x, "iterations": n}
+// analysis_dump dimensions X.npy K           prints {"twonn": x, "mle": x} (MLE with K neighbours)
+// Lets the Python tests compare strata's analyses with scikit-learn and numpy/scipy.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/analysis/analysis.h"
+#include "core/io/npy.h"
+#include "core/util/error.h"
+
+namespace {
+
+namespace sa = strata::analysis;
+using nlohmann::json;
+
+json run_pca(const std::vector<std::string>& args) {
+  if (args.size() != 2) strata::fail_input("analysis_dump pca: expected X.npy OUT_PREFIX");
+  const auto X = strata::io::read_npy(args[0]);
+  const auto p = sa::pca(X);
+  strata::io::write_npy(args[1] + ".components.npy", p.components);
+  strata::io::write_npy(args[1] + ".ratio.npy", p.explained_variance_ratio);
+  strata::io::write_npy(args[1] + ".projection.npy", sa::pca_transform(p, X, p.components.size(0)).contiguous());
+  json dims;
+  for (const double f : {0.5, 0.75, 0.9, 0.95}) dims[fmt::format("{}", f)] = sa::pca_dimension(X, f);
+  return {{"pca_dimension", dims}};
+}
+
+json run_agreement(const std::vector<std::string>& args) {
+  if (args.size() != 2) strata::fail_input("analysis_dump agreement: expected A.npy B.npy");
+  const auto a = strata::io::read_npy(args[0]);
+  const auto b = strata::io::read_npy(args[1]);
+  return {{"ari", sa::adjusted_rand_index(a, b)}, {"nmi", sa::normalized_mutual_information(a, b)}};
+}
+
+json run_kmeans(const std::vector<std::string>& args) {
+  if (args.size() != 4) strata::fail_input("analysis_dump kmeans: expected X.npy K SEED OUT.npy");
+  const auto result = sa::kmeans(strata::io::read_npy(args[0]), std::stoi(args[1]), std::stoull(args[2]));
+  strata::io::write_npy(args[3], result.labels);
+  return {{"inertia", result.inertia}, {"iterations", result.iterations}};
+}
+
+json run_dimensions(const std::vector<std::string>& args) {
+  if (args.size() != 2) strata::fail_input("analysis_dump dimensions: expected X.npy K");
+  const auto X = strata::io::read_npy(args[0]);
+  return {{"twonn", sa::twonn_dimension(X)}, {"mle", sa::mle_dimension(X, std::stoi(args[1]))}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    if (argc < 2) strata::fail_input("usage: analysis_dump pca|agreement|kmeans|dimensions ARGS...");
+    const std::string verb = argv[1];
+    const std::vector<std::string> args(argv + 2, argv + argc);
+    json out;
+    if (verb == "pca") out = run_pca(args);
+    else if (verb == "agreement") out = run_agreement(args);
+    else if (verb == "kmeans") out = run_kmeans(args);
+    else if (verb == "dimensions") out = run_dimensions(args);
+    else strata::fail_input("analysis_dump: unknown verb '{}'", verb);
+    std::cout << out.dump() << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "analysis_dump: " << e.what() << "\n";
+    return 1;
+  }
+}

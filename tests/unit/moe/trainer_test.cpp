@@ -1,0 +1,216 @@
+// train_moe: determinism, results, configuration errors, data-parallel equivalence.
+#include <torch/torch.h>
+
+#include <barrier>
+#include <thread>
+
+#include "cluster/process_group.h"
+#include "core/moe/trainer.h"
+#include "core/util/error.h"
+#include "tests/catch.hpp"
+
+using namespace strata::moe;
+
+namespace {
+
+MoeConfig tiny_config() {
+  MoeConfig c;
+  c.atoms = 8;
+  c.sparsity = {2, 4, 8};
+  c.lista_steps = 2;
+  c.gate_dim = 4;
+  c.epochs = 3;
+  c.batch_size = 16;
+  c.lr = 1e-2;
+  c.seed = 11;
+  return c;
+}
+
+// Points near three random 2-D subspaces of R^12.
+torch::Tensor blobs(std::int64_t n, std::uint64_t seed) {
+  auto gen = init_generator(seed);
+  const auto bases = torch::randn({3, 12, 2}, gen, torch::TensorOptions());
+  const auto coef = torch::randn({n, 2}, gen, torch::TensorOptions());
+  const auto which = torch::arange(n) % 3;
+  return torch::einsum("nlk,nk->nl", {bases.index_select(0, which), coef}) + 0.01 * torch::randn({n, 12}, gen, torch::TensorOptions());
+}
+
+void check_identical(const TrainResult& a, const TrainResult& b) {
+  REQUIRE(a.loss == b.loss);
+  REQUIRE(a.params.size() == b.params.size());
+  for (std::size_t i = 0; i < a.params.size(); ++i) {
+    CHECK(a.params[i].first == b.params[i].first);
+    CHECK(torch::equal(a.params[i].second, b.params[i].second));
+  }
+  CHECK(torch::equal(a.gating, b.gating));
+  CHECK(torch::equal(a.recon_error, b.recon_error));
+  CHECK(torch::equal(a.support, b.support));
+  CHECK(torch::equal(a.selected, b.selected));
+}
+
+// Ranks as threads of one process: collectives meet at a barrier and read each other's slot.
+struct ThreadWorld {
+  explicit ThreadWorld(int n) : size(n), sync(n), slots(n) {}
+  int size;
+  std::barrier<> sync;
+  std::vector<torch::Tensor> slots;
+};
+
+class ThreadGroup final : public strata::cluster::ProcessGroup {
+ public:
+  ThreadGroup(ThreadWorld& w, int rank) : w_(w), rank_(rank) {}
+  int rank() const override { return rank_; }
+  int size() const override { return w_.size; }
+  std::string backend() const override { return "threads"; }
+  void allreduce_sum(torch::Tensor& t) override {
+    w_.slots[rank_] = t.clone();
+    w_.sync.arrive_and_wait();
+    auto sum = w_.slots[0].clone();
+    for (int r = 1; r < w_.size; ++r) sum += w_.slots[r];
+    w_.sync.arrive_and_wait();
+    t.copy_(sum);
+  }
+  void broadcast(torch::Tensor& t, int root) override {
+    if (rank_ == root) w_.slots[root] = t.clone();
+    w_.sync.arrive_and_wait();
+    t.copy_(w_.slots[root]);
+    w_.sync.arrive_and_wait();
+  }
+  void barrier() override { w_.sync.arrive_and_wait(); }
+
+ private:
+  ThreadWorld& w_;
+  int rank_;
+};
+
+}  // namespace
+
+TEST_CASE("the same seed gives a bit-identical run; another seed does not", "[moe]") {
+  const auto X = blobs(60, 1);
+  auto c = tiny_config();
+  c.load_balance = 0.1;
+  c.entropy_weight = 0.05;
+  c.standardize = true;
+  const auto a = train_moe(X, {}, c, torch::kCPU);
+  const auto b = train_moe(X, {}, c, torch::kCPU);
+  check_identical(a, b);
+  c.seed = 12;
+  const auto other = train_moe(X, {}, c, torch::kCPU);
+  CHECK_FALSE(torch::equal(a.params[0].second, other.params[0].second));
+}
+
+TEST_CASE("train_moe reports every output with the documented shapes", "[moe]") {
+  const auto X = blobs(50, 2) * 4 + 1;
+  auto c = tiny_config();
+  c.standardize = true;
+  c.epochs = 30;
+  const auto r = train_moe(X, {}, c, torch::kCPU);
+  REQUIRE(r.loss.size() == 30);
+  CHECK(r.loss.back() < r.loss.front());
+  CHECK(r.gating.sizes() == torch::IntArrayRef({50, 3}));
+  CHECK(r.recon_error.sizes() == torch::IntArrayRef({50}));
+  CHECK(r.support.sizes() == torch::IntArrayRef({50, 3, 8}));
+  CHECK(r.support.scalar_type() == torch::kUInt8);
+  CHECK(torch::equal(r.selected, r.gating.argmax(1)));
+  CHECK(torch::equal(r.sparsity, torch::tensor({2.f, 4.f, 8.f})));
+  CHECK(r.dictionaries.sizes() == torch::IntArrayRef({3, 12, 8}));
+  CHECK(torch::allclose(r.dictionaries.norm(2, {1}), torch::ones({3, 8}), 1e-5, 1e-5));
+  // Each expert used at most s_e atoms for each point.
+  for (int e = 0; e < 3; ++e) CHECK((r.support.select(1, e).sum(1) <= c.sparsity[e]).all().item<bool>());
+  std::vector<std::string> names;
+  for (const auto& [n, t] : r.params) names.push_back(n);
+  CHECK(names == std::vector<std::string>{"dictionaries", "lista_W", "lista_S", "lista_theta", "gate_Wq", "gate_keys",
+                                          "input_mean", "input_std"});
+  CHECK(torch::allclose(r.params[6].second, X.mean(0), 1e-5, 1e-5));
+  CHECK(r.seconds > 0);
+}
+
+TEST_CASE("validate names the offending setting", "[moe]") {
+  auto expect_error = [](MoeConfig c, std::int64_t L, const std::string& needle) {
+    try {
+      validate(c, L);
+      FAIL("no error for " << needle);
+    } catch (const strata::InputError& e) {
+      CHECK_THAT(e.what(), Catch::Matchers::Contains(needle));
+    }
+  };
+  MoeConfig c;
+  CHECK_NOTHROW(validate(c, 16));
+  auto bad = c;
+  bad.sparsity = {8, 40};
+  expect_error(bad, 16, "moe.sparsity[1] = 40 exceeds moe.atoms = 32");
+  bad = c;
+  bad.sparsity = {};
+  expect_error(bad, 16, "moe.sparsity is empty");
+  bad = c;
+  bad.sparsity = {0};
+  expect_error(bad, 16, "moe.sparsity[0] = 0");
+  bad = c;
+  bad.lr = 0;
+  expect_error(bad, 16, "moe.lr");
+  bad = c;
+  bad.lr = -1e-3;
+  expect_error(bad, 16, "moe.lr");
+  bad = c;
+  bad.epochs = 0;
+  expect_error(bad, 16, "moe.epochs");
+  bad = c;
+  bad.batch_size = 0;
+  expect_error(bad, 16, "moe.batch_size");
+  bad = c;
+  bad.lista_steps = 0;
+  expect_error(bad, 16, "moe.lista_steps");
+  bad = c;
+  bad.gate = "softmax";
+  expect_error(bad, 16, "moe.gate = 'softmax'");
+  bad = c;
+  bad.load_balance = -1;
+  expect_error(bad, 16, "moe.load_balance");
+  bad = c;
+  bad.preset = "other";
+  expect_error(bad, 16, "moe.preset = 'other'");
+  bad = c;
+  bad.preset = "authors-code";
+  expect_error(bad, 16, "moe.pca_dim = 64");
+  bad.pca_dim = 8;
+  CHECK_NOTHROW(validate(bad, 16));
+  bad.standardize = true;
+  expect_error(bad, 16, "moe.standardize");
+  expect_error(c, 0, "width 0");
+}
+
+TEST_CASE("train_moe rejects data it cannot use", "[moe]") {
+  auto c = tiny_config();
+  auto X = blobs(20, 3);
+  X[3][2] = std::numeric_limits<float>::quiet_NaN();
+  CHECK_THROWS_AS(train_moe(X, {}, c, torch::kCPU), strata::InputError);
+  c.preset = "authors-code";
+  c.pca_dim = 4;
+  CHECK_THROWS_AS(train_moe(blobs(20, 3), {}, c, torch::kCPU), strata::InputError);
+  CHECK_THROWS_AS(train_moe(torch::zeros({0, 12}), {}, tiny_config(), torch::kCPU), strata::InputError);
+}
+
+TEST_CASE("two data-parallel ranks train the same model as one process", "[moe]") {
+  const auto X = blobs(64, 4);
+  auto c = tiny_config();
+  c.entropy_weight = 0.05;  // a mean over points, so shards average exactly
+  c.epochs = 2;
+  const auto single = train_moe(X, {}, c, torch::kCPU);
+  ThreadWorld world(2);
+  std::vector<TrainResult> ranks(2);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 2; ++r)
+    threads.emplace_back([&, r] {
+      ThreadGroup g(world, r);
+      ranks[r] = train_moe(X, {}, c, torch::kCPU, &g);
+    });
+  for (auto& t : threads) t.join();
+  for (const auto& r : ranks) {
+    REQUIRE(r.loss.size() == single.loss.size());
+    for (std::size_t i = 0; i < r.loss.size(); ++i) CHECK_THAT(r.loss[i], Catch::Matchers::WithinRel(single.loss[i], 1e-5));
+    for (std::size_t i = 0; i < r.params.size(); ++i)
+      CHECK(torch::allclose(r.params[i].second, single.params[i].second, 1e-4, 1e-5));
+  }
+  for (std::size_t i = 0; i < ranks[0].params.size(); ++i)
+    CHECK(torch::equal(ranks[0].params[i].second, ranks[1].params[i].second));
+}

@@ -1,0 +1,88 @@
+#include "workers/executor.h"
+
+#include <cstdlib>
+
+#include "core/util/error.h"
+
+namespace strata::workers {
+
+namespace {
+
+const Payload& input(const Inputs& in, const std::string& object) {
+  auto it = in.find(object);
+  if (it == in.end()) fail_run("job input {} is missing", object);
+  return it->second;
+}
+
+torch::Tensor domain_index(const Payload& corpus, std::int64_t* count) {
+  const auto& names = corpus.strings.at("source_names");
+  const auto& source = corpus.strings.at("source");
+  std::vector<std::int64_t> idx;
+  idx.reserve(source.size());
+  for (const auto& s : source) idx.push_back(std::find(names.begin(), names.end(), s) - names.begin());
+  *count = static_cast<std::int64_t>(names.size());
+  return torch::tensor(idx, torch::kInt64);
+}
+
+// Fault injection for the failure-handling tests: STRATA_INJECT_FAILURE="KIND" makes every
+// job of that kind fail; "KIND@RANK" only on that MPI world rank (OMPI_COMM_WORLD_RANK or
+// PMI_RANK), so a retry elsewhere succeeds.
+void inject_failure(const JobRequest& r) {
+  const char* spec = std::getenv("STRATA_INJECT_FAILURE");
+  if (!spec || !*spec) return;
+  std::string s(spec), kind = s, rank;
+  if (auto at = s.find('@'); at != std::string::npos) kind = s.substr(0, at), rank = s.substr(at + 1);
+  if (kind != r.kind) return;
+  const char* mine = std::getenv("OMPI_COMM_WORLD_RANK");
+  if (!mine) mine = std::getenv("PMI_RANK");
+  if (!rank.empty() && rank != (mine ? mine : "0")) return;
+  fail_run("injected failure of {} job {} (STRATA_INJECT_FAILURE={})", r.kind, r.id, s);
+}
+
+}  // namespace
+
+std::string JobRequest::serialize() const {
+  const nlohmann::json j{{"object", object}, {"id", id}, {"kind", kind}, {"spec", spec}, {"inputs", inputs}, {"cost", cost}};
+  return j.dump();
+}
+
+JobRequest JobRequest::deserialize(const std::string& bytes) {
+  const auto j = nlohmann::json::parse(bytes);
+  JobRequest r;
+  r.object = j.at("object");
+  r.id = j.at("id");
+  r.kind = j.at("kind");
+  r.spec = j.at("spec");
+  r.inputs = j.at("inputs").get<std::vector<std::string>>();
+  r.cost = j.at("cost");
+  return r;
+}
+
+Payload execute(const JobRequest& r, const Inputs& in, torch::Device device, cluster::ProcessGroup* group) {
+  inject_failure(r);
+  if (r.kind == "corpus") return corpus_payload(build_corpus(corpus_job_from_json(r.spec)));
+  if (r.kind == "embed") {
+    const auto job = embed_job_from_json(r.spec);
+    const Corpus corpus = corpus_from_payload(input(in, "/corpus"));
+    if (job.kind != "null_model") return run_embed(job, corpus, device);
+    const auto& source = input(in, r.inputs.at(1)).tensor("data");
+    return run_embed(job, corpus, device, &source);
+  }
+  if (r.kind == "train") {
+    const auto& X = input(in, r.inputs.at(1)).tensor("data");
+    return run_train(train_job_from_json(r.spec), X, input(in, "/corpus").tensor("label"), device, group);
+  }
+  if (r.kind == "analysis") {
+    const auto& corpus = input(in, "/corpus");
+    const auto& trained = input(in, r.inputs.at(2));
+    AnalysisInputs ai;
+    ai.X = input(in, r.inputs.at(1)).tensor("data");
+    ai.gating = trained.tensor("out/gating");
+    ai.sparsity = trained.tensor("sparsity");
+    ai.domain = domain_index(corpus, &ai.domains);
+    return run_analysis(analysis_job_from_json(r.spec), ai);
+  }
+  fail_run("unknown job kind '{}'", r.kind);
+}
+
+}  // namespace strata::workers
