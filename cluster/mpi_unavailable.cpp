@@ -39,6 +39,8 @@ void MpiComm::send_message(int, int, std::string_view) { no_mpi(); }
 std::optional<Message> MpiComm::try_recv(int, int) { no_mpi(); }
 std::optional<Message> MpiComm::recv_for(std::chrono::milliseconds, int, int) { no_mpi(); }
 Message MpiComm::recv(int, int) { no_mpi(); }
+WaitPolicy MpiComm::wait_policy() const { no_mpi(); }
+void MpiComm::set_wait_policy(WaitPolicy) { no_mpi(); }
 void MpiComm::broadcast_bytes(std::string&, int) { no_mpi(); }
 void MpiComm::barrier() { no_mpi(); }
 MpiComm MpiComm::split(int, int) const { no_mpi(); }

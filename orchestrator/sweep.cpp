@@ -9,14 +9,14 @@
 #include <set>
 #include <sstream>
 
+#include "core/data/corpus_readers.h"
 #include "core/util/error.h"
 
 namespace strata::sweep {
 
 namespace {
 
-const std::vector<std::string> kFormats = {"aclimdb", "rt-polarity", "amazon-polarity-csv", "ag-news-csv",
-                                           "glue-sst2-tsv", "tweet-eval", "jsonl", "csv", "tsv"};
+
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -223,7 +223,7 @@ void parse_corpus(const Table& t, const std::filesystem::path& base, Sweep& s) {
       src.name = st.required_str("name");
       if (!names.insert(src.name).second)
         st.fail(*st.node("name"), "source name '{}' is used twice; every [[corpus.source]] needs its own name", src.name);
-      src.format = st.required_str("format", kFormats);
+      src.format = st.required_str("format", known_formats());
       src.path = resolve(base, st.required_str("path"));
       src.split = st.str("split").value_or("train");
       src.text_field = st.str("text_field").value_or("text");

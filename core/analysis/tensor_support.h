@@ -1,5 +1,5 @@
 #pragma once
-// Small helpers shared by the analysis functions: argument checks that name the caller, the
+// Utilities shared by the analysis functions: argument checks that name the caller, the
 // float64 CPU copy the estimators work on, and seeded generators that never touch the global one.
 #include <torch/torch.h>
 

@@ -21,6 +21,7 @@ const std::map<std::string, Reader>& readers() {
       {"ag-news-csv", data::read_ag_news_csv},
       {"glue-sst2-tsv", data::read_glue_sst2_tsv},
       {"tweet-eval", data::read_tweet_eval},
+      {"fortune", data::read_fortune},
       {"jsonl", data::read_jsonl_table},
       {"csv", data::read_delimited_table},
       {"tsv", data::read_delimited_table},
@@ -33,7 +34,7 @@ const std::map<std::string, Reader>& readers() {
 std::vector<std::string> known_formats() {
   // In the order the documentation lists them.
   return {"aclimdb",       "rt-polarity", "amazon-polarity-csv", "ag-news-csv", "glue-sst2-tsv",
-          "tweet-eval",    "jsonl",       "csv",                 "tsv"};
+          "tweet-eval",    "fortune",     "jsonl",       "csv",                 "tsv"};
 }
 
 Corpus read_source(const SourceSpec& spec) {

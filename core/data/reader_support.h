@@ -77,6 +77,7 @@ Corpus read_amazon_polarity_csv(const SourceSpec& spec);
 Corpus read_ag_news_csv(const SourceSpec& spec);
 Corpus read_glue_sst2_tsv(const SourceSpec& spec);
 Corpus read_tweet_eval(const SourceSpec& spec);
+Corpus read_fortune(const SourceSpec& spec);
 Corpus read_jsonl_table(const SourceSpec& spec);
 Corpus read_delimited_table(const SourceSpec& spec);
 

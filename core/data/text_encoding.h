@@ -1,5 +1,5 @@
 #pragma once
-// Text helpers of the corpus readers: Latin-1 decoding, code-point counting and Python's
+// Text functions of the corpus readers: Latin-1 decoding, code-point counting and Python's
 // str.strip(). UTF-8 repair itself is strata::text::repair_utf8 (core/text/utf8.h).
 #include <cstddef>
 #include <string>

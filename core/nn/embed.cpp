@@ -42,6 +42,11 @@ std::pair<torch::Tensor, torch::Tensor> host_batch(const std::vector<std::vector
   return {batch_ids, mask};
 }
 
+// "cuda" names whichever CUDA device is current; "cuda:1" one in particular.
+bool same_device(const torch::Device& actual, const torch::Device& asked) {
+  return actual.type() == asked.type() && (!asked.has_index() || asked.index() == actual.index());
+}
+
 }  // namespace
 
 torch::Tensor embed_ids(Encoder& enc, const std::vector<std::vector<std::int32_t>>& ids, std::int32_t pad_id,
@@ -78,7 +83,7 @@ torch::Tensor embed_ids(Encoder& enc, const std::vector<std::vector<std::int32_t
     const std::int64_t* rows = order.data() + start;
     auto [batch_ids, mask] = host_batch(ids, lengths, rows, count, pad_id);
     const torch::Tensor hidden = enc.forward(batch_ids, mask);
-    if (hidden.device() != device)
+    if (!same_device(hidden.device(), device))
       fail_run("embed_ids: the encoder runs on {} but {} was asked for", hidden.device().str(), device.str());
     torch::Tensor pooled = pool(hidden, mask.to(device, /*non_blocking=*/true), opt.pooling);
     if (opt.normalize)

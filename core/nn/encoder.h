@@ -63,6 +63,8 @@ std::unique_ptr<Encoder> load_encoder(const std::filesystem::path& snapshot_dir,
 // min(max_tokens, max_positions()) keep their first ids (tokenise with truncation to keep
 // special tokens). Rows are sorted by length and cut into batches of batch_size so little
 // compute goes to padding, then restored to input order. An empty row is an InputError.
+// `device` is where `enc` was loaded ("cuda" matches any CUDA device); batches are built on
+// the host and sent there, pooled rows come back to the CPU in large chunks.
 torch::Tensor embed_ids(Encoder& enc, const std::vector<std::vector<std::int32_t>>& ids,
                         std::int32_t pad_id, const EmbedOptions& opt, torch::Device device);
 

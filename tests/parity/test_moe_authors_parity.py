@@ -5,6 +5,12 @@ tests/tools/moe_step_dump writes strata's PCA scores, initial weights, batch ord
 outputs, first-step gradients, parameters after a few steps and a whole train_moe() run; the
 reference recomputes them from the same weights and order. Agreement within 1e-5 (fp32, CPU;
 absolute below 1, relative above); routing decisions and code supports must be identical.
+
+One parameter is compared differently: the loss depends on the head's outputs only through
+their pairwise distances, so it is invariant to the last bias head_b2 and that bias's gradient
+is zero up to rounding (~1e-9). Adam divides by the gradient's own magnitude, so both
+implementations move head_b2 by about +-lr per step in the direction of their rounding noise.
+For it the test requires a vanishing gradient and a drift within lr per step, not equality.
 """
 import json
 import subprocess
@@ -31,6 +37,18 @@ def check(what, got, want, tol=TOL):
     err = np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want))) if got.size else 0.0
     assert err <= tol, f"{what}: max deviation {err:.3g} > {tol}"
     return err
+
+
+NOISE_DRIVEN = {"head_b2"}
+
+
+def check_param(what, name, got, want, init, lr, steps):
+    if name in NOISE_DRIVEN:
+        for side in (got, want):
+            drift = np.max(np.abs(np.asarray(side, np.float64) - init))
+            assert drift <= lr * steps * 1.001 + 1e-7, f"{what}: drift {drift:.3g} beyond lr x steps"
+        return 0.0
+    return check(what, got, want)
 
 
 def run_case(name, cfg, X, labels, steps):
@@ -81,12 +99,15 @@ def run_case(name, cfg, X, labels, steps):
             _, grads = ar.strata_view(model)
             for n, g in grads.items():
                 worst = max(worst, check(f"gradient {n}", load("grad_" + n), g))
+            for n in NOISE_DRIVEN:
+                assert np.max(np.abs(grads[n])) < 1e-6 and np.max(np.abs(load("grad_" + n))) < 1e-6, n
         opt.step()
         losses.append(loss.item())
     worst = max(worst, check("step losses", load("step_losses"), losses))
     params, _ = ar.strata_view(model)
     for n, v in params.items():
-        worst = max(worst, check(f"{n} after {steps} steps", load("step_" + n), v))
+        worst = max(worst, check_param(f"{n} after {steps} steps", n, load("step_" + n), v, load("init_" + n),
+                                       cfg["lr"], steps))
 
     # A whole train_moe() run: the authors' loop over the same batches.
     model = fresh_model()
@@ -94,7 +115,8 @@ def run_case(name, cfg, X, labels, steps):
     worst = max(worst, check("epoch losses", load("train_loss"), curve))
     params, _ = ar.strata_view(model)
     for n, v in params.items():
-        worst = max(worst, check(f"trained {n}", load("train_" + n), v))
+        worst = max(worst, check_param(f"trained {n}", n, load("train_" + n), v, load("init_" + n), cfg["lr"],
+                                       sum(len(e) for e in epochs)))
     with torch.no_grad():
         _, probs, selected, codes = model(Zt, details=True)
         D = torch.stack([ex.dictionary for ex in model.experts])  # [E, P, M]

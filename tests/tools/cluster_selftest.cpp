@@ -3,7 +3,7 @@
 //
 //   cluster_selftest --out DIR [--chunk-bytes N] [--payload-bytes N] [--seed N]
 //   cluster_selftest --launch-check      (prints whether the environment says mpirun/srun)
-//   cluster_selftest --pingpong N        (2+ ranks: message latency between ranks 0 and 1)
+//   cluster_selftest --pingpong N [--spin-us US]   (2+ ranks: latency between ranks 0 and 1)
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
@@ -39,6 +39,7 @@ struct Options {
   std::uint64_t seed = 7;
   bool launch_check = false;
   int pingpong = 0;
+  long spin_us = -1;  // --pingpong only: WaitPolicy::spin (default: the library's)
 };
 
 Options parse(int argc, char** argv) {
@@ -55,6 +56,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--seed") o.seed = std::stoull(next());
     else if (a == "--launch-check") o.launch_check = true;
     else if (a == "--pingpong") o.pingpong = std::stoi(next());
+    else if (a == "--spin-us") o.spin_us = std::stol(next());
     else throw std::invalid_argument("unknown argument " + a);
   }
   if (!o.launch_check && o.pingpong == 0 && o.out.empty()) throw std::invalid_argument("--out DIR is required");
@@ -232,10 +234,11 @@ json check_any_source(MpiComm& world) {
 // Rank 0 and rank 1 exchange one-byte messages: the round trip when both wait for each
 // other, and the round trip when rank 1 works 2 ms before each reply (rank 0's receive has
 // then gone from spinning to sleeping, as a coordinator's does while a job runs).
-int pingpong(int count) {
+int pingpong(int count, long spin_us) {
   using clock = std::chrono::steady_clock;
   strata::cluster::MpiEnvironment env;
   MpiComm& world = env.world();
+  if (spin_us >= 0) world.set_wait_policy({std::chrono::microseconds(spin_us), world.wait_policy().max_sleep});
   if (world.size() < 2) throw std::invalid_argument("--pingpong needs at least 2 ranks");
   const auto work = std::chrono::milliseconds(2);
   json j;
@@ -294,7 +297,7 @@ int main(int argc, char** argv) {
                               .c_str());
       return 0;
     }
-    if (o.pingpong > 0) return pingpong(o.pingpong);
+    if (o.pingpong > 0) return pingpong(o.pingpong, o.spin_us);
     return run(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cluster_selftest: %s\n", e.what());

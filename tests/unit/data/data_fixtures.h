@@ -1,5 +1,5 @@
 #pragma once
-// Helpers of the corpus reader tests: scratch folders, files written byte for byte, and
+// Support code of the corpus reader tests: scratch folders, files written byte for byte, and
 // capture of what a call writes to stderr (warnings).
 #include <unistd.h>
 

@@ -293,7 +293,7 @@ TEST_CASE("empty files give no rows and a warning; unknown formats are errors", 
   CHECK_THAT(err, Contains("train.csv: no rows") && Contains("train_text.txt: no rows"));
   CHECK_THROWS_WITH(strata::read_source(spec_of("x", "parquet", dir)),
                     Contains("unknown format 'parquet'"));
-  CHECK(strata::known_formats().size() == 9);
+  CHECK(strata::known_formats().size() == 10);
   for (const auto& format : strata::known_formats())  // every listed format has a reader
     CHECK_THROWS_WITH(strata::read_source(spec_of("x", format, dir / "absent")),
                       Contains("absent: no such file or folder (source 'x', format " + format + ")"));
