@@ -25,6 +25,8 @@ class Executor {
  public:
   virtual ~Executor() = default;
   virtual std::size_t capacity() const = 0;  // jobs that can be submitted now
+  // False while the job should wait for another worker (e.g. it failed on every idle one).
+  virtual bool can_take(const workers::JobRequest&) const { return true; }
   virtual void submit(const workers::JobRequest& r, const InputLoader& load) = 0;
   virtual Outcome wait() = 0;  // blocks until one submitted job ends
   virtual std::string where() const = 0;

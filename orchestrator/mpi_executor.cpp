@@ -95,6 +95,17 @@ int MpiExecutor::pick_rank(const workers::JobRequest& r) const {
   return best;
 }
 
+// A retry waits for a rank where the job has not failed yet, while such a rank is busy.
+bool MpiExecutor::can_take(const workers::JobRequest& r) const {
+  auto f = failed_on_.find(r.object);
+  if (f == failed_on_.end()) return true;
+  for (int rank : idle_)
+    if (!f->second.count(rank)) return true;
+  for (const auto& [rank, job] : running_)
+    if (!f->second.count(rank)) return false;
+  return true;
+}
+
 void MpiExecutor::submit(const workers::JobRequest& r, const InputLoader& load) {
   if (idle_.empty()) fail_run("no idle worker rank");
   const int rank = pick_rank(r);

@@ -27,6 +27,7 @@ class MpiExecutor final : public Executor {
   MpiExecutor& operator=(const MpiExecutor&) = delete;
 
   std::size_t capacity() const override { return idle_.size(); }
+  bool can_take(const workers::JobRequest& r) const override;
   void submit(const workers::JobRequest& r, const InputLoader& load) override;
   Outcome wait() override;
   std::string where() const override;

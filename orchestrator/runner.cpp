@@ -80,6 +80,7 @@ class Scheduler {
                      [&](std::size_t a, std::size_t b) { return nodes_[a].request.cost > nodes_[b].request.cost; });
     for (std::size_t i : ready) {
       if (ex_.capacity() == 0) break;
+      if (!ex_.can_take(nodes_[i].request)) continue;
       state_[i] = State::running;
       ++running_;
       ex_.submit(nodes_[i].request, [this](const std::string& object) -> const Payload& { return input(object); });
