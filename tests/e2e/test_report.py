@@ -133,4 +133,7 @@ subprocess.run(browser + [f"--screenshot={shot}", "--window-size=1400,4000", (ou
                capture_output=True, text=True, timeout=120)
 assert shot.is_file() and shot.stat().st_size > 50000, shot
 print(f"browser: {state['loaded']} of {state['images']} figures loaded, no script error")
-print(f"screenshot: {shot}")
+# Kept as the CI run's artifact (results/ is where archives and reports land; not tracked).
+artifact = SOURCE / "results" / "report-screenshot.png"
+shutil.copyfile(shot, artifact)
+print(f"screenshot: {artifact}")
