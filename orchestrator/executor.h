@@ -18,6 +18,9 @@ struct Outcome {
   double seconds = 0;
 };
 
+// Runs one job here and turns whatever it throws into the outcome's error.
+Outcome run_here(const workers::JobRequest& r, const workers::Inputs& inputs, torch::Device device);
+
 // Gives an archive object's payload to an executor that needs it as a job input.
 using InputLoader = std::function<const workers::Payload&(const std::string& object)>;
 

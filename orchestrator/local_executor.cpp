@@ -12,13 +12,12 @@ void LocalExecutor::submit(const workers::JobRequest& r, const InputLoader& load
   pending_ = true;
 }
 
-Outcome LocalExecutor::wait() {
-  pending_ = false;
+Outcome run_here(const workers::JobRequest& r, const workers::Inputs& inputs, torch::Device device) {
   Outcome o;
-  o.object = request_.object;
+  o.object = r.object;
   const auto t0 = std::chrono::steady_clock::now();
   try {
-    o.payload = workers::execute(request_, inputs_, device_);
+    o.payload = workers::execute(r, inputs, device);
     o.ok = true;
   } catch (const InputError& e) {
     o.input_error = true;
@@ -28,8 +27,14 @@ Outcome LocalExecutor::wait() {
   } catch (const std::exception& e) {
     o.error = e.what();
   }
-  inputs_.clear();
   o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return o;
+}
+
+Outcome LocalExecutor::wait() {
+  pending_ = false;
+  Outcome o = run_here(request_, inputs_, device_);
+  inputs_.clear();
   return o;
 }
 

@@ -161,21 +161,7 @@ void worker_loop(cluster::MpiComm& world, torch::Device device) {
       std::string object(r.next());
       held[object] = workers::Payload::deserialize(r.next());
     }
-    Outcome o;
-    o.object = request.object;
-    const auto t0 = std::chrono::steady_clock::now();
-    try {
-      o.payload = workers::execute(request, held, device);
-      o.ok = true;
-    } catch (const InputError& e) {
-      o.input_error = true;
-      o.error = e.what();
-    } catch (const c10::Error& e) {
-      o.error = e.what_without_backtrace();
-    } catch (const std::exception& e) {
-      o.error = e.what();
-    }
-    o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const Outcome o = run_here(request, held, device);
     world.send_message(0, mpi_tags::result, encode_outcome(o));
   }
 }
