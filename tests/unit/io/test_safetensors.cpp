@@ -11,6 +11,7 @@
 #include "core/io/safetensors.h"
 #include "core/util/error.h"
 #include "tests/catch.hpp"
+#include "tests/test_support.h"
 
 namespace fs = std::filesystem;
 using strata::io::SafetensorsFile;
@@ -37,18 +38,8 @@ fs::path write_raw(const std::string& name, const std::string& header, std::size
   return p;
 }
 
-// The InputError message a callable throws ("" when it throws none).
-template <typename F>
-std::string input_error(F&& f) {
-  try {
-    f();
-  } catch (const strata::InputError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+using strata::test::contains;
+using strata::test::input_error;
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include "core/nn/pooling.h"
 #include "core/util/error.h"
 #include "tests/catch.hpp"
+#include "tests/test_support.h"
 #include "tests/unit/nn/nn_fixtures.h"
 
 namespace fs = std::filesystem;
@@ -18,17 +19,8 @@ using strata::nn::EmbedOptions;
 
 namespace {
 
-template <typename F>
-std::string input_error(F&& f) {
-  try {
-    f();
-  } catch (const strata::InputError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+using strata::test::contains;
+using strata::test::input_error;
 
 std::vector<std::vector<std::int32_t>> rows_of_lengths(const std::vector<int>& lengths, std::uint64_t seed) {
   torch::manual_seed(seed);
