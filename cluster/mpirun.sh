@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs a sweep on one workstation under mpirun: one rank per GPU (rank 0 coordinates).
+# Runs a sweep on one workstation under mpirun: rank 0 coordinates (it takes no GPU) and one
+# worker rank per GPU.
 #
 #   cluster/mpirun.sh [-n RANKS] SWEEP.toml [strata run options...]
 #
-# The rank count is, in order: -n RANKS; the GPUs listed in CUDA_VISIBLE_DEVICES; the GPUs
-# nvidia-smi lists; 1 on a machine without GPUs (give -n for several CPU ranks). Every
+# The rank count is, in order: -n RANKS; one more than the GPUs listed in CUDA_VISIBLE_DEVICES
+# or, unset, than the GPUs nvidia-smi lists; 1 with one GPU or none (one process runs every
+# job itself; give -n for several CPU ranks). Every
 # argument after the sweep goes to `strata run` unchanged (e.g. --resume, --quiet).
 # STRATA_BIN names the strata executable (default: `strata` on PATH, else build/strata).
 # MPIRUN_ARGS adds options for mpirun (e.g. "--mca btl self,vader,tcp").
@@ -43,7 +45,7 @@ count_gpus() {
 
 if [[ -z "$ranks" ]]; then
   gpus=$(count_gpus)
-  ranks=$((gpus > 0 ? gpus : 1))
+  ranks=$((gpus > 1 ? gpus + 1 : 1))
 fi
 
 strata=${STRATA_BIN:-}

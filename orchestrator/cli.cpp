@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <exception>
@@ -21,7 +22,7 @@ namespace {
 
 struct Args {
   std::string sweep, archive, device = "auto", out;
-  bool resume = false, quiet = false, no_report = false, verbose = false;
+  bool resume = false, quiet = false, no_report = false, verbose = false, log_json = false, live = false;
   int threads = 0;
   EmbedArgs embed;
 };
@@ -35,6 +36,8 @@ void add_run(CLI::App& app, Args& a) {
   run->add_option("--threads", a.threads, "CPU threads for torch (default: all cores)")->check(CLI::NonNegativeNumber);
   run->add_flag("--no-report", a.no_report, "do not write the HTML report at the end");
   run->add_flag("--quiet", a.quiet, "print warnings and errors only");
+  run->add_flag("--log-json", a.log_json, "one JSON object per event on stdout (warnings and errors still on stderr)");
+  run->add_flag("--live", a.live, "the live display even when stderr is not a terminal (e.g. under mpirun)");
   run->add_flag("-v,--verbose", a.verbose, "print debugging detail");
 }
 
@@ -46,11 +49,17 @@ int do_run(const Args& a) {
   opt.device = a.device;
   opt.threads = a.threads;
   opt.report = !a.no_report;
+  opt.summary = !a.quiet && !a.log_json;
+  // The live display wants a terminal to redraw on; quiet and verbose runs want lines.
+  if (a.log_json)
+    opt.progress = progress::Style::json;
+  else if (a.live || (!a.quiet && !a.verbose && isatty(STDERR_FILENO)))
+    opt.progress = progress::Style::live;
   return under_mpi() ? run_sweep_mpi(s, opt) : run_sweep(s, opt);
 }
 
 int dispatch(CLI::App& app, Args& a) {
-  if (a.quiet) log::set_level(log::Level::warn);
+  if (a.quiet || a.log_json) log::set_level(log::Level::warn);
   if (a.verbose) log::set_level(log::Level::debug);
   if (app.got_subcommand("run")) return do_run(a);
   if (app.got_subcommand("plan")) {

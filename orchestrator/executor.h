@@ -16,6 +16,7 @@ struct Outcome {
   std::string error;
   int rank = 0;
   double seconds = 0;
+  bool rank_lost = false;  // the rank was given up (timeout or silence) and gets no more work
 };
 
 // Runs one job here and turns whatever it throws into the outcome's error.
@@ -23,6 +24,8 @@ Outcome run_here(const workers::JobRequest& r, const workers::Inputs& inputs, to
 
 // Gives an archive object's payload to an executor that needs it as a job input.
 using InputLoader = std::function<const workers::Payload&(const std::string& object)>;
+// Told the rank each time a worker running a job says it is alive.
+using HeartbeatListener = std::function<void(int rank)>;
 
 class Executor {
  public:
@@ -30,16 +33,20 @@ class Executor {
   virtual std::size_t capacity() const = 0;  // jobs that can be submitted now
   // False while the job should wait for another worker (e.g. it failed on every idle one).
   virtual bool can_take(const workers::JobRequest&) const { return true; }
-  virtual void submit(const workers::JobRequest& r, const InputLoader& load) = 0;
+  // Returns the rank the job runs on (0: this process).
+  virtual int submit(const workers::JobRequest& r, const InputLoader& load) = 0;
   virtual Outcome wait() = 0;  // blocks until one submitted job ends
   virtual std::string where() const = 0;
+  // Seconds between heartbeats of a running job (0: none are sent), and who hears them.
+  virtual double heartbeat_s() const { return 0; }
+  virtual void on_heartbeat(HeartbeatListener) {}
 };
 
 class LocalExecutor final : public Executor {
  public:
   explicit LocalExecutor(torch::Device device) : device_(device) {}
   std::size_t capacity() const override { return pending_ ? 0 : 1; }
-  void submit(const workers::JobRequest& r, const InputLoader& load) override;
+  int submit(const workers::JobRequest& r, const InputLoader& load) override;
   Outcome wait() override;
   std::string where() const override { return device_.str(); }
 

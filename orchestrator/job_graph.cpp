@@ -53,6 +53,57 @@ double rows(const sweep::Sweep& s) {
          static_cast<double>(std::max<std::size_t>(s.corpus.sources.size(), 1));
 }
 
+// Text models dominate a sweep's cost: the encoder's work grows with the tokens, estimated
+// before the corpus exists as rows x max_tokens. Imports and synthetic points are cheap.
+double embed_cost(const plan::EmbedJob& e, double rows) {
+  return e.kind == plan::EmbedKind::text_model ? rows * static_cast<double>(e.model.max_tokens) : rows;
+}
+
+// A worker keeps the model it last embedded with loaded (workers/embed_job.cpp): jobs of one
+// model prefer the rank that holds it.
+std::string model_affinity(const plan::EmbedJob& e) {
+  if (e.kind != plan::EmbedKind::text_model) return "";
+  return "model:" + e.model.path.string() + ":" + e.model.dtype;
+}
+
+// One job per embedding, or for a sharded text model its shards (token-balanced, so each
+// costs an equal part) and the job that merges them into the embedding.
+void add_embed(const sweep::Sweep& s, const plan::EmbedJob& e, double rows, std::vector<JobNode>& nodes) {
+  const std::string object = "/embeddings/" + e.name;
+  workers::EmbedJob spec = embed_job(s, e);
+  JobNode j;
+  j.config = e.config;
+  j.what = "embeddings";
+  j.label = "embeddings " + e.name;
+  if (e.shards.empty()) {
+    std::vector<std::string> inputs{"/corpus"};
+    if (e.kind == plan::EmbedKind::null_model) inputs.push_back("/embeddings/" + e.null_of);
+    j.request = {object, e.id, "embed", workers::to_json(spec), inputs, embed_cost(e, rows), model_affinity(e)};
+    nodes.push_back(j);
+    return;
+  }
+  const auto count = static_cast<std::int64_t>(e.shards.size());
+  std::vector<std::string> merge_inputs{"/corpus"};
+  for (const auto& sh : e.shards) {
+    JobNode part;
+    spec.shard = sh.index;
+    spec.shards = count;
+    part.request = {plan::shard_object(e.name, sh.index), sh.id, "embed", workers::to_json(spec), {"/corpus"},
+                    embed_cost(e, rows) / static_cast<double>(count), model_affinity(e)};
+    part.config = sh.config;
+    part.what = "an embedding shard";
+    part.label = fmt::format("embeddings {} shard {}/{}", e.name, sh.index + 1, count);
+    part.intermediate = true;
+    merge_inputs.push_back(part.request.object);
+    nodes.push_back(part);
+  }
+  workers::EmbedJob merge;
+  merge.kind = "merge_shards";
+  j.label = fmt::format("embeddings {} ({} shards merged)", e.name, count);
+  j.request = {object, e.id, "embed", workers::to_json(merge), merge_inputs, rows, ""};
+  nodes.push_back(j);
+}
+
 }  // namespace
 
 std::vector<JobNode> job_graph(const sweep::Sweep& s, const plan::Plan& p) {
@@ -60,29 +111,18 @@ std::vector<JobNode> job_graph(const sweep::Sweep& s, const plan::Plan& p) {
   const double n = rows(s);
   {
     JobNode c;
-    c.request = {"/corpus", p.corpus_id, "corpus", workers::to_json(corpus_job(s)), {}, n};
+    c.request = {"/corpus", p.corpus_id, "corpus", workers::to_json(corpus_job(s)), {}, n, ""};
     c.config = p.corpus_config;
     c.what = "a corpus";
     c.label = "corpus";
     nodes.push_back(c);
   }
-  for (const auto& e : p.embeds) {
-    JobNode j;
-    std::vector<std::string> inputs{"/corpus"};
-    if (e.kind == plan::EmbedKind::null_model) inputs.push_back("/embeddings/" + e.null_of);
-    // Text models dominate a sweep's cost; imports and synthetic points are cheap.
-    const double cost = e.kind == plan::EmbedKind::text_model ? n * 1000 : n;
-    j.request = {"/embeddings/" + e.name, e.id, "embed", workers::to_json(embed_job(s, e)), inputs, cost};
-    j.config = e.config;
-    j.what = "embeddings";
-    j.label = "embeddings " + e.name;
-    nodes.push_back(j);
-  }
+  for (const auto& e : p.embeds) add_embed(s, e, n, nodes);
   for (const auto& t : p.trains) {
     JobNode j;
     workers::TrainJob tj = workers::train_job_from_json(t.config);
     const double cost = n * static_cast<double>(tj.epochs * tj.atoms) * static_cast<double>(tj.sparsity.size());
-    j.request = {"/trained/" + t.id, t.id, "train", workers::to_json(tj), {"/corpus", "/embeddings/" + t.embedding}, cost};
+    j.request = {"/trained/" + t.id, t.id, "train", workers::to_json(tj), {"/corpus", "/embeddings/" + t.embedding}, cost, ""};
     j.config = t.config;
     j.what = "a trained model";
     j.label = fmt::format("train {} on {} (experts={} atoms={} sparsity=[{}] seed={})", t.id, t.embedding,
@@ -103,7 +143,7 @@ std::vector<JobNode> job_graph(const sweep::Sweep& s, const plan::Plan& p) {
     aj.bootstrap = a.config["bootstrap"];
     aj.seed = a.config["seed"];
     j.request = {"/runs/" + a.id, a.id, "analysis", workers::to_json(aj),
-                 {"/corpus", "/embeddings/" + a.embedding, trained}, n * static_cast<double>(1 + aj.bootstrap)};
+                 {"/corpus", "/embeddings/" + a.embedding, trained}, n * static_cast<double>(1 + aj.bootstrap), ""};
     j.config = p.train(a.train_id).config;
     j.config.update(a.config);
     j.what = "a run";

@@ -20,6 +20,9 @@ struct JobNode {
   std::string label;                           // one line for progress output
   std::map<std::string, std::string> links;    // soft links inside the object
   std::map<std::string, std::string> attrs;    // extra string attributes
+  // Its object only feeds other jobs (an embedding shard): not needed once they are done,
+  // and replaced when it is there from another configuration.
+  bool intermediate = false;
 };
 
 std::vector<JobNode> job_graph(const sweep::Sweep& s, const plan::Plan& p);

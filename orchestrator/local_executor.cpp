@@ -5,11 +5,12 @@
 
 namespace strata {
 
-void LocalExecutor::submit(const workers::JobRequest& r, const InputLoader& load) {
+int LocalExecutor::submit(const workers::JobRequest& r, const InputLoader& load) {
   request_ = r;
   inputs_.clear();
   for (const auto& object : r.inputs) inputs_.emplace(object, load(object));
   pending_ = true;
+  return 0;
 }
 
 Outcome run_here(const workers::JobRequest& r, const workers::Inputs& inputs, torch::Device device) {

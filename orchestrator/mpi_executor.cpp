@@ -4,6 +4,7 @@
 
 #include "core/util/error.h"
 #include "core/util/log.h"
+#include "orchestrator/heartbeat.h"
 
 namespace strata {
 
@@ -58,7 +59,8 @@ Outcome decode_outcome(const cluster::Message& m) {
 
 }  // namespace
 
-MpiExecutor::MpiExecutor(cluster::MpiComm& world, double job_timeout_s) : world_(world), timeout_s_(job_timeout_s) {
+MpiExecutor::MpiExecutor(cluster::MpiComm& world, double job_timeout_s, double heartbeat_s, double heartbeat_timeout_s)
+    : world_(world), timeout_s_(job_timeout_s), heartbeat_s_(heartbeat_s), heartbeat_timeout_s_(heartbeat_timeout_s) {
   for (int r = 1; r < world_.size(); ++r) idle_.insert(r);
 }
 
@@ -73,8 +75,9 @@ void MpiExecutor::stop_workers() {
 
 std::string MpiExecutor::where() const { return fmt::format("{} MPI worker ranks", world_.size() - 1); }
 
-// The idle rank that already holds most of the job's inputs (ties: the lowest rank), and
-// not one where this job failed before when another is idle.
+// The idle rank that already holds most of the job's inputs, or above all the job's model
+// (its affinity; ties: the lowest rank), and not one where this job failed before when
+// another is idle.
 int MpiExecutor::pick_rank(const workers::JobRequest& r) const {
   std::set<int> candidates = idle_;
   if (auto f = failed_on_.find(r.object); f != failed_on_.end()) {
@@ -90,6 +93,11 @@ int MpiExecutor::pick_rank(const workers::JobRequest& r) const {
     auto it = held_.find(rank);
     if (it != held_.end())
       for (const auto& in : r.inputs) held += it->second.count(in) * (in == "/corpus" ? 1 : 100);
+    if (!r.affinity.empty()) {
+      // Loading a model costs more than shipping inputs; a rank that holds none loses nothing.
+      auto a = affinity_.find(rank);
+      held += a == affinity_.end() ? 50 : a->second == r.affinity ? 10000 : 0;
+    }
     if (held > best_held) best = rank, best_held = held;
   }
   return best;
@@ -106,7 +114,7 @@ bool MpiExecutor::can_take(const workers::JobRequest& r) const {
   return true;
 }
 
-void MpiExecutor::submit(const workers::JobRequest& r, const InputLoader& load) {
+int MpiExecutor::submit(const workers::JobRequest& r, const InputLoader& load) {
   if (idle_.empty()) fail_run("no idle worker rank");
   const int rank = pick_rank(r);
   std::string msg;
@@ -119,50 +127,95 @@ void MpiExecutor::submit(const workers::JobRequest& r, const InputLoader& load) 
     held.insert(in);
   }
   world_.send_message(rank, mpi_tags::job, msg);
+  if (!r.affinity.empty()) affinity_[rank] = r.affinity;
   idle_.erase(rank);
-  running_[rank] = {r.object, std::chrono::steady_clock::now()};
+  const auto now = std::chrono::steady_clock::now();
+  running_[rank] = {r.object, now, now};
+  return rank;
 }
 
 Outcome MpiExecutor::wait() {
   while (true) {
-    auto m = world_.recv_for(std::chrono::milliseconds(500), cluster::kAnySource, mpi_tags::result);
-    if (m) {
-      running_.erase(m->source);
-      idle_.insert(m->source);
-      auto o = decode_outcome(*m);
-      if (!o.ok) failed_on_[o.object].insert(o.rank);
-      return o;
-    }
-    if (timeout_s_ <= 0) continue;
-    for (auto it = running_.begin(); it != running_.end(); ++it) {
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second.since).count();
-      if (secs < timeout_s_) continue;
-      Outcome o;
-      o.object = it->second.object;
-      o.rank = it->first;
-      o.seconds = secs;
-      o.error = fmt::format("no result after {:.0f} s (job_timeout_s); rank {} gets no more work", secs, it->first);
-      lost_.insert(it->first);
-      running_.erase(it);
-      return o;
-    }
+    // Whatever has arrived first: heartbeats that queued while this rank was busy (writing
+    // a large result) must not read as silence.
+    while (auto m = world_.try_recv(cluster::kAnySource, cluster::kAnyTag))
+      if (auto o = take(*m)) return std::move(*o);
+    if (auto o = overdue()) return std::move(*o);
+    if (auto m = world_.recv_for(std::chrono::milliseconds(250), cluster::kAnySource, cluster::kAnyTag))
+      if (auto o = take(*m)) return std::move(*o);
   }
 }
 
-void worker_loop(cluster::MpiComm& world, torch::Device device) {
+// A heartbeat is noted; a result ends its job.
+std::optional<Outcome> MpiExecutor::take(const cluster::Message& m) {
+  if (m.tag == mpi_tags::heartbeat) {
+    auto it = running_.find(m.source);
+    if (it == running_.end()) return std::nullopt;  // from a rank given up
+    it->second.heard = std::chrono::steady_clock::now();
+    if (listener_) listener_(m.source);
+    return std::nullopt;
+  }
+  if (m.tag != mpi_tags::result) fail_run("unexpected message (tag {}) from rank {}", m.tag, m.source);
+  if (lost_.count(m.source)) {
+    // Its job was given up and may have run again elsewhere; the rank stays out.
+    log::warn("rank {} sent a result after it was given up; ignored", m.source);
+    return std::nullopt;
+  }
+  running_.erase(m.source);
+  idle_.insert(m.source);
+  auto o = decode_outcome(m);
+  if (!o.ok) failed_on_[o.object].insert(o.rank);
+  return o;
+}
+
+// The first running job past its time, or whose rank has gone silent.
+std::optional<Outcome> MpiExecutor::overdue() {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = running_.begin(); it != running_.end(); ++it) {
+    const int rank = it->first;
+    const double ran = std::chrono::duration<double>(now - it->second.since).count();
+    const double silent = std::chrono::duration<double>(now - it->second.heard).count();
+    std::string why;
+    if (timeout_s_ > 0 && ran >= timeout_s_)
+      why = fmt::format("no result after {:.0f} s (job_timeout_s)", ran);
+    else if (heartbeat_s_ > 0 && heartbeat_timeout_s_ > 0 && silent >= heartbeat_timeout_s_)
+      why = fmt::format("rank {} silent for {:.1f} s: no heartbeat within heartbeat_timeout_s = {}", rank, silent,
+                        heartbeat_timeout_s_);
+    else
+      continue;
+    Outcome o;
+    o.object = it->second.object;
+    o.rank = rank;
+    o.seconds = ran;
+    o.rank_lost = true;
+    o.error = fmt::format("{}; rank {} gets no more work", why, rank);
+    lost_.insert(rank);
+    running_.erase(it);
+    return o;
+  }
+  return std::nullopt;
+}
+
+
+void worker_loop(cluster::MpiComm& world, torch::Device device, double heartbeat_s) {
   workers::Inputs held;
   while (true) {
     auto m = world.recv(0, cluster::kAnyTag);
     if (m.tag == mpi_tags::stop) return;
     if (m.tag != mpi_tags::job) continue;
-    FieldReader r{m.bytes};
-    const auto request = workers::JobRequest::deserialize(std::string(r.next()));
-    while (r.pos < r.in.size()) {
-      std::string object(r.next());
-      held[object] = workers::Payload::deserialize(r.next());
+    std::string reply;
+    {
+      // From unpacking the inputs until the reply is ready; the reply goes after it stopped.
+      const Heartbeat beat(world, 0, mpi_tags::heartbeat, heartbeat_s);
+      FieldReader r{m.bytes};
+      const auto request = workers::JobRequest::deserialize(std::string(r.next()));
+      while (r.pos < r.in.size()) {
+        std::string object(r.next());
+        held[object] = workers::Payload::deserialize(r.next());
+      }
+      reply = encode_outcome(run_here(request, held, device));
     }
-    const Outcome o = run_here(request, held, device);
-    world.send_message(0, mpi_tags::result, encode_outcome(o));
+    world.send_message(0, mpi_tags::result, reply);
   }
 }
 

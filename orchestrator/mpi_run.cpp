@@ -14,21 +14,27 @@ namespace strata {
 namespace {
 
 // Rank 0. Every error is turned into an exit code here, inside the MPI environment, after
-// the executor has told the workers to stop.
-int coordinate(const sweep::Sweep& s, const RunOptions& opt, cluster::MpiComm& world, std::string* error) {
+// the executor has told the workers to stop. `ranks_lost`: some rank was given up.
+int coordinate(const sweep::Sweep& s, const RunOptions& opt, cluster::MpiComm& world, std::string* error,
+               bool* ranks_lost) {
   int code = 0;
-  try {
-    MpiExecutor executor(world, s.cluster.job_timeout_s);
-    check_inputs(s);
-    code = run_jobs(s, opt, executor);
-  } catch (const InputError& e) {
-    *error = e.what();
-    return 2;
-  } catch (const std::exception& e) {
-    *error = e.what();
-    return 1;
+  {
+    const auto& c = s.cluster;
+    MpiExecutor executor(world, c.job_timeout_s, c.heartbeat_s, c.heartbeat_timeout_s);
+    try {
+      check_inputs(s);
+      code = run_jobs(s, opt, executor);
+    } catch (const InputError& e) {
+      *error = e.what();
+      code = 2;
+    } catch (const std::exception& e) {
+      *error = e.what();
+      code = 1;
+    }
+    *ranks_lost = executor.lost_ranks();
   }
-  std::fputs(summarize_archive(archive_path(s, opt), true).c_str(), stdout);
+  if (!error->empty()) return code;
+  if (opt.summary) std::fputs(summarize_archive(archive_path(s, opt), true).c_str(), stdout);
   if (opt.report && s.report) write_report(archive_path(s, opt));
   return code;
 }
@@ -42,17 +48,28 @@ int run_sweep_mpi(const sweep::Sweep& s, const RunOptions& opt) {
   auto& world = env.world();
   if (world.size() == 1) return run_sweep(s, opt);
   if (opt.threads > 0) torch::set_num_threads(opt.threads);
+  // GPUs go to the worker ranks of a node: the coordinator computes nothing, so it takes no
+  // GPU and np = GPUs + 1 fills a node. (Collective: every rank splits.)
+  const cluster::MpiComm workers = world.split(world.rank() == 0 ? 0 : 1, world.rank());
   if (world.rank() == 0) {
     log::info("coordinating {} worker ranks", world.size() - 1);
     std::string error;
-    const int code = coordinate(s, opt, world, &error);
+    bool ranks_lost = false;
+    const int code = coordinate(s, opt, world, &error, &ranks_lost);
     if (!error.empty()) std::fprintf(stderr, "strata: error: %s\n", error.c_str());
+    if (ranks_lost) {
+      // A rank given up never reads its stop message, and MPI_Finalize would wait for it.
+      log::warn("some worker ranks were given up: ending every rank with MPI_Abort (exit code {})", code);
+      std::fflush(stdout);
+      std::fflush(stderr);
+      cluster::MpiEnvironment::abort(code);
+    }
     return code;
   }
   log::set_level(std::min(log::level(), log::Level::warn));  // one voice: the coordinator's
   try {
-    const auto device = cluster::select_device(opt.device, world.local_rank(), world.local_size(), s.cluster.share_gpus);
-    worker_loop(world, device);
+    const auto device = cluster::select_device(opt.device, workers.local_rank(), workers.local_size(), s.cluster.share_gpus);
+    worker_loop(world, device, s.cluster.heartbeat_s);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "strata: rank %d: %s\n", world.rank(), e.what());
     cluster::MpiEnvironment::abort(1);

@@ -1,5 +1,8 @@
 #include "orchestrator/plan.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <fmt/ranges.h>
 
 #include "core/util/error.h"
@@ -52,11 +55,30 @@ EmbedJob make_embed(const std::string& corpus_id, std::string name, EmbedKind ki
   return e;
 }
 
+// The shard's id covers what decides its rows: the shard count and the batching (a shard is
+// a run of whole batches).
+void add_shards(EmbedJob& e, std::int64_t shards) {
+  if (e.kind != EmbedKind::text_model || shards < 2) return;
+  for (std::int64_t k = 0; k < shards; ++k) {
+    EmbedShard sh;
+    sh.index = k;
+    sh.config = e.config;
+    sh.config["embed"] = e.id;
+    sh.config["shard"] = k;
+    sh.config["shards"] = shards;
+    sh.config["batch_size"] = e.model.batch_size;
+    sh.id = job_id(sh.config);
+    e.shards.push_back(sh);
+  }
+}
+
 void add_embeds(const sweep::Sweep& s, Plan& p) {
   if (s.corpus.synthetic) p.embeds.push_back(make_embed(p.corpus_id, "synthetic", EmbedKind::synthetic, {{"kind", "synthetic"}}));
+  const std::int64_t shards = embed_shard_count(s);
   for (const auto& m : s.models) {
     auto e = make_embed(p.corpus_id, m.name, m.is_import() ? EmbedKind::import : EmbedKind::text_model, model_config(m));
     e.model = m;
+    add_shards(e, shards);
     p.embeds.push_back(e);
   }
   if (!s.analysis.null_model) return;
@@ -110,6 +132,21 @@ void add_analyses(const sweep::Sweep& s, Plan& p) {
 
 }  // namespace
 
+std::int64_t embed_shard_count(const sweep::Sweep& s) {
+  constexpr std::int64_t kMostAutomatic = 64;  // every shard tokenises the whole corpus
+  if (s.cluster.embed_shards > 0) return s.cluster.embed_shards;
+  // A table, or every row of the sources, has no size the sweep states: one shard.
+  const auto& c = s.corpus;
+  if (c.table || c.samples_per_source == 0 || c.sources.empty()) return 1;
+  const double rows = static_cast<double>(c.samples_per_source) * static_cast<double>(c.sources.size());
+  const double shards = std::ceil(rows / static_cast<double>(s.cluster.embed_shard_rows));
+  return static_cast<std::int64_t>(std::clamp(shards, 1.0, static_cast<double>(kMostAutomatic)));
+}
+
+std::string shard_object(const std::string& name, std::int64_t index) {
+  return fmt::format("/embedding_shards/{}/{}", name, index);
+}
+
 std::string job_id(const nlohmann::json& canonical) { return sha256_hex(canonical.dump()).substr(0, 16); }
 
 const TrainJob& Plan::train(const std::string& id) const {
@@ -156,7 +193,10 @@ std::string describe(const Plan& p, const sweep::Sweep& s) {
                        : e.kind == EmbedKind::import  ? "import " + e.model.import_path.string()
                        : e.kind == EmbedKind::null_model ? "Gaussian null of " + e.null_of
                        : fmt::format("{} pooling={} dtype={}", e.model.path.string(), e.model.pooling, e.model.dtype);
+    if (!e.shards.empty()) what += fmt::format(", {} shards merged", e.shards.size());
     out += fmt::format("  {} {:<20} {}\n", e.id, e.name, what);
+    for (const auto& sh : e.shards)
+      out += fmt::format("    {} shard {}/{} {}\n", sh.id, sh.index + 1, e.shards.size(), shard_object(e.name, sh.index));
   }
   out += fmt::format("train jobs: {}\n", p.trains.size());
   for (const auto& t : p.trains) {

@@ -10,6 +10,7 @@
 #include "orchestrator/archive.h"
 #include "orchestrator/job_graph.h"
 #include "orchestrator/plan.h"
+#include "orchestrator/progress.h"
 #include "orchestrator/report.h"
 #include "orchestrator/summary.h"
 
@@ -23,27 +24,32 @@ enum class State { waiting, running, done, failed };
 
 class Scheduler {
  public:
-  Scheduler(const sweep::Sweep& s, Archive& archive, Executor& ex)
-      : s_(s), archive_(archive), ex_(ex), nodes_(job_graph(s, plan::make_plan(s))), state_(nodes_.size(), State::waiting),
-        attempts_(nodes_.size(), 0) {}
+  Scheduler(const sweep::Sweep& s, Archive& archive, Executor& ex, progress::Progress& progress)
+      : s_(s), archive_(archive), ex_(ex), progress_(progress), nodes_(job_graph(s, plan::make_plan(s))),
+        state_(nodes_.size(), State::waiting), attempts_(nodes_.size(), 0) {}
+  ~Scheduler() { ex_.on_heartbeat(nullptr); }  // the listener points here
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
 
   int run() {
-    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<progress::Job> jobs;
+    for (const auto& n : nodes_) jobs.push_back({n.request.object, n.request.kind, n.label, n.request.cost});
+    progress_.run_started(jobs, static_cast<int>(ex_.capacity()), ex_.heartbeat_s(), ex_.where());
+    ex_.on_heartbeat([this](int rank) { progress_.heartbeat(rank); });
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
       const auto& r = nodes_[i].request;
-      archive_.check_no_conflict(r.object, r.id, nodes_[i].what);
+      if (!nodes_[i].intermediate) archive_.check_no_conflict(r.object, r.id, nodes_[i].what);
       if (archive_.done(r.object, r.id)) {
         state_[i] = State::done;
-        ++reused_;
+        progress_.job_reused(r.object);
       }
     }
+    skip_unneeded();
     while (submit_ready() || running_ > 0) {
       if (running_ == 0) break;
       finish(ex_.wait());
     }
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    log::info("{} jobs: {} computed, {} already in the archive, {} failed ({:.1f} s on {})", nodes_.size(), computed_,
-              reused_, failed_, secs, ex_.where());
+    progress_.run_finished();
     return failed_ > 0 ? 1 : 0;
   }
 
@@ -71,7 +77,10 @@ class Scheduler {
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
       if (state_[i] != State::waiting) continue;
       if (deps_failed(nodes_[i])) {
-        fail(i, "an input failed: " + first_failed_input(nodes_[i]));
+        progress::Failure f;
+        f.error = "an input failed: " + first_failed_input(nodes_[i]);
+        f.attempts = s_.cluster.retries + 1;
+        fail(i, f);
         continue;
       }
       if (deps_done(nodes_[i])) ready.push_back(i);
@@ -83,7 +92,9 @@ class Scheduler {
       if (!ex_.can_take(nodes_[i].request)) continue;
       state_[i] = State::running;
       ++running_;
-      ex_.submit(nodes_[i].request, [this](const std::string& object) -> const Payload& { return input(object); });
+      const int rank =
+          ex_.submit(nodes_[i].request, [this](const std::string& object) -> const Payload& { return input(object); });
+      progress_.job_started(nodes_[i].request.object, rank);
     }
     return running_ > 0;
   }
@@ -101,13 +112,14 @@ class Scheduler {
     if (o.input_error) throw InputError(o.error);
     if (!o.ok) {
       ++attempts_[i];
-      log::warn("{} failed on rank {} (attempt {} of {}): {}", node.label, o.rank, attempts_[i], s_.cluster.retries + 1,
-                o.error);
-      if (attempts_[i] <= s_.cluster.retries) {
+      progress::Failure f{o.error, o.rank, attempts_[i], s_.cluster.retries + 1, attempts_[i] > s_.cluster.retries,
+                          o.rank_lost};
+      if (!f.final) {
         state_[i] = State::waiting;
+        progress_.job_failed(node.request.object, f);
         return;
       }
-      return fail(i, o.error);
+      return fail(i, f);
     }
     archive_.commit(
         node.request.object, node.request.id, node.config,
@@ -119,17 +131,47 @@ class Scheduler {
         },
         node.links);
     state_[i] = State::done;
-    ++computed_;
-    log::info("[{}/{}] {} ({:.2f} s{})", computed_ + reused_ + failed_, nodes_.size(), node.label, o.seconds,
-              o.rank > 0 ? fmt::format(", rank {}", o.rank) : "");
+    progress_.job_done(node.request.object, o.rank, o.seconds);
+    release_inputs(node);
   }
 
-  void fail(std::size_t i, const std::string& error) {
+  // An intermediate job (an embedding shard) whose readers are all in the archive is not
+  // needed: e.g. an embedding made unsharded and resumed with shards.
+  void skip_unneeded() {
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      if (!nodes_[i].intermediate || state_[i] == State::done) continue;
+      bool needed = false;
+      for (std::size_t j = 0; j < nodes_.size() && !needed; ++j) {
+        const auto& in = nodes_[j].request.inputs;
+        needed = state_[j] != State::done && std::find(in.begin(), in.end(), nodes_[i].request.object) != in.end();
+      }
+      if (needed) continue;
+      state_[i] = State::done;
+      progress_.job_reused(nodes_[i].request.object);
+    }
+  }
+
+  // Drops cached inputs of a finished job that no unfinished job reads (e.g. the shards of a
+  // merged embedding), so the coordinator does not hold them for the rest of the sweep.
+  void release_inputs(const JobNode& finished) {
+    for (const auto& object : finished.request.inputs) {
+      bool wanted = false;
+      for (std::size_t j = 0; j < nodes_.size() && !wanted; ++j) {
+        const auto& in = nodes_[j].request.inputs;
+        wanted = (state_[j] == State::waiting || state_[j] == State::running) &&
+                 std::find(in.begin(), in.end(), object) != in.end();
+      }
+      if (!wanted) cache_.erase(object);
+    }
+  }
+
+  void fail(std::size_t i, const progress::Failure& f) {
     state_[i] = State::failed;
     ++failed_;
     const auto& r = nodes_[i].request;
-    archive_.mark_failed(r.object, r.id, nodes_[i].config, error);
-    log::warn("[{}/{}] {} failed: {}", computed_ + reused_ + failed_, nodes_.size(), nodes_[i].label, error);
+    archive_.mark_failed(r.object, r.id, nodes_[i].config, f.error);
+    progress_.job_failed(r.object, f);
+    release_inputs(nodes_[i]);
   }
 
   // Inputs are read from the archive once and kept while jobs still need them.
@@ -143,11 +185,12 @@ class Scheduler {
   const sweep::Sweep& s_;
   Archive& archive_;
   Executor& ex_;
+  progress::Progress& progress_;
   std::vector<JobNode> nodes_;
   std::vector<State> state_;
   std::vector<std::int64_t> attempts_;
   std::map<std::string, Payload> cache_;
-  std::size_t running_ = 0, computed_ = 0, reused_ = 0, failed_ = 0;
+  std::size_t running_ = 0, failed_ = 0;
 };
 
 }  // namespace
@@ -174,7 +217,8 @@ std::filesystem::path archive_path(const sweep::Sweep& s, const RunOptions& opt)
 
 int run_jobs(const sweep::Sweep& s, const RunOptions& opt, Executor& executor) {
   Archive archive(archive_path(s, opt), opt.resume, s.text);
-  Scheduler scheduler(s, archive, executor);
+  const auto progress = progress::make(opt.progress);
+  Scheduler scheduler(s, archive, executor, *progress);
   return scheduler.run();
 }
 
@@ -183,7 +227,7 @@ int run_sweep(const sweep::Sweep& s, const RunOptions& opt) {
   check_inputs(s);
   LocalExecutor executor(cluster::select_device(opt.device));
   const int code = run_jobs(s, opt, executor);
-  std::fputs(summarize_archive(archive_path(s, opt), true).c_str(), stdout);
+  if (opt.summary) std::fputs(summarize_archive(archive_path(s, opt), true).c_str(), stdout);
   if (opt.report && s.report) write_report(archive_path(s, opt));
   return code;
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "orchestrator/executor.h"
+#include "orchestrator/progress.h"
 #include "orchestrator/sweep.h"
 
 namespace strata {
@@ -15,6 +16,8 @@ struct RunOptions {
   std::string device = "auto";
   int threads = 0;  // 0: torch's default
   bool report = true;
+  progress::Style progress = progress::Style::log;
+  bool summary = true;  // print the archive's summary tables at the end
 };
 
 // Every input file is looked at before the archive is touched, so a typo costs nothing.

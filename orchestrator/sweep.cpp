@@ -338,6 +338,15 @@ void parse_cluster(const Table& t, Sweep& s) {
   c.share_gpus = t.boolean("share_gpus").value_or(false);
   c.retries = t.integer("retries", 0, 100).value_or(1);
   c.job_timeout_s = t.number("job_timeout_s", 0, 1e9).value_or(0.0);
+  c.heartbeat_s = t.number("heartbeat_s", 0, 1e6).value_or(10.0);
+  c.heartbeat_timeout_s = t.number("heartbeat_timeout_s", 0, 1e9, true).value_or(6 * c.heartbeat_s);
+  c.embed_shards = t.integer("embed_shards", 0, 4096).value_or(0);
+  c.embed_shard_rows = t.integer("embed_shard_rows", 1, INT64_MAX).value_or(1000);
+  // A timeout within one heartbeat interval would give up on every healthy rank.
+  if (c.heartbeat_s > 0 && c.heartbeat_timeout_s <= c.heartbeat_s)
+    t.fail(*t.node(t.has("heartbeat_timeout_s") ? "heartbeat_timeout_s" : "heartbeat_s"),
+           "cluster.heartbeat_timeout_s = {} must be longer than cluster.heartbeat_s = {}", c.heartbeat_timeout_s,
+           c.heartbeat_s);
 }
 
 }  // namespace
@@ -383,7 +392,10 @@ Sweep parse_sweep(const std::string& text, const std::filesystem::path& file) {
                          {"strata_on", "pca_dim", "kmeans_restarts", "variance_fraction", "mle_k", "bootstrap", "null_model"}),
                    s);
   if (const auto* cl = top.subtable("cluster"))
-    parse_cluster(Table(*cl, fname, "cluster", {"ranks_per_train_job", "share_gpus", "retries", "job_timeout_s"}), s);
+    parse_cluster(Table(*cl, fname, "cluster",
+                        {"ranks_per_train_job", "share_gpus", "retries", "job_timeout_s", "heartbeat_s",
+                         "heartbeat_timeout_s", "embed_shards", "embed_shard_rows"}),
+                  s);
   return s;
 }
 

@@ -70,6 +70,12 @@ struct ClusterSpec {
   bool share_gpus = false;
   std::int64_t retries = 1;
   double job_timeout_s = 0;  // 0: none
+  double heartbeat_s = 10;   // a worker running a job reports this often (0: never)
+  double heartbeat_timeout_s = 60;  // a running rank silent this long is given up (6 x heartbeat_s unless set)
+  // Text-model embeddings are computed in this many shards, then merged into one embedding.
+  // 0: automatic, one shard per embed_shard_rows rows the corpus asks for (see plan.cpp).
+  std::int64_t embed_shards = 0;
+  std::int64_t embed_shard_rows = 1000;
 };
 
 struct Sweep {

@@ -2,6 +2,7 @@
 // read with confidence (intrinsic dimensions by three estimators, gating-weighted sparsity,
 // entropies, gating by stratum and by domain, agreement with the sources, bootstrap CIs).
 #include "core/analysis/analysis.h"
+#include "core/util/crash_point.h"
 #include "core/util/error.h"
 #include "workers/jobs.h"
 
@@ -74,6 +75,7 @@ Payload run_analysis(const AnalysisJob& job, const AnalysisInputs& in) {
   p.tensors["analysis/dims/twonn"] = torch::tensor(dims.twonn, torch::kFloat64);
   p.tensors["analysis/dims/mle"] = torch::tensor(dims.mle, torch::kFloat64);
   p.tensors["analysis/sizes"] = torch::tensor(dims.sizes, torch::kInt64);
+  crash_point("analysis");
 
   const int Si = static_cast<int>(S), D = static_cast<int>(in.domains);
   const auto entropy = analysis::gating_entropy(gating);

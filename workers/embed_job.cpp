@@ -1,10 +1,16 @@
 // Embedding jobs: text through a transformer, vectors imported from files, synthetic
 // points, and the Gaussian null model of another embedding.
 #include <chrono>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include <fmt/ranges.h>
 
 #include "core/analysis/analysis.h"
 #include "core/io/h5.h"
 #include "core/io/npy.h"
+#include "core/nn/embed_shards.h"
 #include "core/nn/encoder.h"
 #include "core/text/tokenizer.h"
 #include "core/util/error.h"
@@ -20,30 +26,82 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-Payload text_model(const EmbedJob& job, const Corpus& corpus, torch::Device device) {
+// The last text model this process embedded with stays loaded: a rank given the shards of
+// one model one after another (the coordinator prefers the rank that holds the model) loads
+// and hashes it once. One model at a time, so memory holds at most one.
+struct LoadedModel {
+  std::string key;
+  std::optional<text::Tokenizer> tokenizer;
+  std::unique_ptr<nn::Encoder> encoder;
+  std::string weights_hash;
+};
+
+LoadedModel& load_model(const EmbedJob& job, torch::Device device) {
+  // Never destroyed: freeing device memory after the CUDA runtime has shut down at exit fails.
+  static auto& held = *new LoadedModel;
+  const std::string key = fmt::format("{}|{}|{}", job.model_path.string(), job.dtype, device.str());
+  if (held.key == key) return held;
+  held = LoadedModel{};  // release the previous model before loading the next
   if (!std::filesystem::is_directory(job.model_path))
     fail_input("{}: model snapshot folder not found", job.model_path.string());
-  const auto t0 = std::chrono::steady_clock::now();
-  auto tokenizer = text::Tokenizer::from_dir(job.model_path);
-  auto encoder = nn::load_encoder(job.model_path, job.dtype, device);
+  held.tokenizer = text::Tokenizer::from_dir(job.model_path);
+  held.encoder = nn::load_encoder(job.model_path, job.dtype, device);
+  held.weights_hash = nn::weights_hash(job.model_path);
+  held.key = key;
+  return held;
+}
+
+nn::EmbedOptions embed_options(const EmbedJob& job) {
   nn::EmbedOptions opt;
   opt.pooling = job.pooling;
   opt.dtype = job.dtype;
   opt.max_tokens = job.max_tokens;
   opt.batch_size = job.batch_size;
   opt.normalize = job.normalize;
-  Payload p;
-  p.tensors["data"] = nn::embed_texts(*encoder, tokenizer, corpus.text, opt, device).to(torch::kCPU).contiguous();
+  return opt;
+}
+
+// The attributes every text-model embedding (and each of its shards) carries.
+void model_attrs(const EmbedJob& job, const LoadedModel& m, torch::Device device, Payload& p) {
   p.attrs["model_path"] = job.model_path.string();
-  p.attrs["architecture"] = encoder->architecture();
-  p.attrs["weights_hash"] = nn::weights_hash(job.model_path);
-  p.attrs["tokenizer_hash"] = tokenizer.hash();
+  p.attrs["architecture"] = m.encoder->architecture();
+  p.attrs["weights_hash"] = m.weights_hash;
+  p.attrs["tokenizer_hash"] = m.tokenizer->hash();
   p.attrs["pooling"] = job.pooling;
   p.attrs["dtype"] = job.dtype;
   p.attrs["device"] = device.str();
   p.numbers["max_tokens"] = static_cast<double>(job.max_tokens);
+}
+
+Payload text_model(const EmbedJob& job, const Corpus& corpus, torch::Device device) {
+  const auto t0 = std::chrono::steady_clock::now();
+  LoadedModel& m = load_model(job, device);
+  const nn::EmbedOptions opt = embed_options(job);
+  Payload p;
+  if (job.shards <= 1) {
+    p.tensors["data"] = nn::embed_texts(*m.encoder, *m.tokenizer, corpus.text, opt, device).to(torch::kCPU).contiguous();
+  } else {
+    auto part = nn::embed_texts_shard(*m.encoder, *m.tokenizer, corpus.text, opt, device, job.shard, job.shards);
+    p.tensors["rows"] = part.rows;
+    p.tensors["data"] = part.vectors.contiguous();
+    p.numbers["tokens"] = static_cast<double>(part.tokens);
+    p.numbers["shard"] = static_cast<double>(job.shard);
+    p.numbers["shards"] = static_cast<double>(job.shards);
+    log::debug("shard {}/{}: {} rows, {} padded tokens", job.shard + 1, job.shards, part.rows.size(0), part.tokens);
+  }
+  model_attrs(job, m, device, p);
   p.numbers["seconds"] = seconds_since(t0);
   return p;
+}
+
+std::string attr_of(const Payload& p, const std::string& key) {
+  auto it = p.attrs.find(key);
+  return it == p.attrs.end() ? std::string() : it->second;
+}
+
+double number_of(const Payload& p, const std::string& key) {
+  auto it = p.numbers.find(key);
+  return it == p.numbers.end() ? 0.0 : it->second;
 }
 
 }  // namespace
@@ -67,6 +125,49 @@ torch::Tensor import_vectors(const std::filesystem::path& file, const std::strin
                file.string(), X.size(0), rows);
   if (!torch::isfinite(X).all().item<bool>()) fail_input("{}: vectors contain NaN or infinite values", file.string());
   return X.to(torch::kFloat32).contiguous();
+}
+
+Payload merge_shards(const std::vector<const Payload*>& shards, std::int64_t rows) {
+  if (shards.empty()) fail_run("merge_shards: no shards");
+  std::int64_t width = -1;
+  for (const Payload* s : shards) width = std::max(width, s->tensor("data").dim() == 2 ? s->tensor("data").size(1) : -1);
+  torch::Tensor data = torch::empty({rows, std::max<std::int64_t>(width, 0)}, torch::kFloat32);
+  std::vector<char> seen(static_cast<std::size_t>(rows), 0);
+  Payload p;
+  std::set<std::string> devices;
+  double seconds = 0;
+  for (std::size_t k = 0; k < shards.size(); ++k) {
+    const Payload& s = *shards[k];
+    const torch::Tensor& idx = s.tensor("rows");
+    const torch::Tensor& part = s.tensor("data");
+    if (part.dim() != 2 || idx.dim() != 1 || part.size(0) != idx.size(0) || part.size(1) != width)
+      fail_run("embedding shard {}: {} rows of [{}] vectors, not one vector of width {} per row", k, idx.size(0),
+               fmt::join(part.sizes(), ", "), width);
+    const auto* r = idx.data_ptr<std::int64_t>();
+    for (std::int64_t i = 0; i < idx.size(0); ++i) {
+      if (r[i] < 0 || r[i] >= rows || seen[static_cast<std::size_t>(r[i])]++)
+        fail_run("embedding shard {}: row {} is outside the corpus or in another shard too", k, r[i]);
+    }
+    if (idx.size(0) > 0) data.index_copy_(0, idx, part);
+    // Shards of one embedding must come from one model: a snapshot replaced mid-sweep is an error.
+    for (const char* key : {"model_path", "architecture", "weights_hash", "tokenizer_hash", "pooling", "dtype"}) {
+      const std::string v = attr_of(s, key);
+      auto [it, fresh] = p.attrs.emplace(key, v);
+      if (!fresh && it->second != v)
+        fail_run("embedding shards differ in {}: '{}' and '{}' (was the model changed during the sweep?)", key,
+                 it->second, v);
+    }
+    devices.insert(attr_of(s, "device"));
+    seconds += number_of(s, "seconds");
+  }
+  for (std::size_t i = 0; i < seen.size(); ++i)
+    if (!seen[i]) fail_run("embedding shards leave corpus row {} out", i);
+  p.tensors["data"] = data;
+  p.attrs["device"] = fmt::format("{}", fmt::join(devices, ", "));
+  p.numbers["max_tokens"] = number_of(*shards.front(), "max_tokens");
+  p.numbers["shards"] = static_cast<double>(shards.size());
+  p.numbers["shard_seconds"] = seconds;
+  return p;
 }
 
 Payload run_embed(const EmbedJob& job, const Corpus& corpus, torch::Device device, const torch::Tensor* null_source) {

@@ -1,5 +1,6 @@
 #include "workers/executor.h"
 
+#include <csignal>
 #include <cstdlib>
 
 #include "core/util/error.h"
@@ -26,23 +27,31 @@ torch::Tensor domain_index(const Payload& corpus, std::int64_t* count) {
 
 // Fault injection for the failure-handling tests: STRATA_INJECT_FAILURE="KIND" makes every
 // job of that kind fail; "KIND@RANK" only on that MPI world rank (OMPI_COMM_WORLD_RANK or
-// PMI_RANK), so a retry elsewhere succeeds.
+// PMI_RANK), so a retry elsewhere succeeds. "hang:KIND@RANK" freezes that rank's whole
+// process instead (SIGSTOP: its heartbeats stop too), as a hung node would look.
 void inject_failure(const JobRequest& r) {
   const char* spec = std::getenv("STRATA_INJECT_FAILURE");
   if (!spec || !*spec) return;
-  std::string s(spec), kind = s, rank;
-  if (auto at = s.find('@'); at != std::string::npos) kind = s.substr(0, at), rank = s.substr(at + 1);
+  const std::string s(spec);
+  const bool hang = s.rfind("hang:", 0) == 0;
+  std::string kind = hang ? s.substr(5) : s, rank;
+  if (auto at = kind.find('@'); at != std::string::npos) rank = kind.substr(at + 1), kind.resize(at);
   if (kind != r.kind) return;
   const char* mine = std::getenv("OMPI_COMM_WORLD_RANK");
   if (!mine) mine = std::getenv("PMI_RANK");
   if (!rank.empty() && rank != (mine ? mine : "0")) return;
+  if (hang) {
+    std::raise(SIGSTOP);  // goes on with the job after a SIGCONT
+    return;
+  }
   fail_run("injected failure of {} job {} (STRATA_INJECT_FAILURE={})", r.kind, r.id, s);
 }
 
 }  // namespace
 
 std::string JobRequest::serialize() const {
-  const nlohmann::json j{{"object", object}, {"id", id}, {"kind", kind}, {"spec", spec}, {"inputs", inputs}, {"cost", cost}};
+  const nlohmann::json j{{"object", object}, {"id", id},     {"kind", kind},        {"spec", spec},
+                         {"inputs", inputs}, {"cost", cost}, {"affinity", affinity}};
   return j.dump();
 }
 
@@ -55,6 +64,7 @@ JobRequest JobRequest::deserialize(const std::string& bytes) {
   r.spec = j.at("spec");
   r.inputs = j.at("inputs").get<std::vector<std::string>>();
   r.cost = j.at("cost");
+  r.affinity = j.at("affinity");
   return r;
 }
 
@@ -63,6 +73,11 @@ Payload execute(const JobRequest& r, const Inputs& in, torch::Device device, clu
   if (r.kind == "corpus") return corpus_payload(build_corpus(corpus_job_from_json(r.spec)));
   if (r.kind == "embed") {
     const auto job = embed_job_from_json(r.spec);
+    if (job.kind == "merge_shards") {
+      std::vector<const Payload*> shards;
+      for (std::size_t i = 1; i < r.inputs.size(); ++i) shards.push_back(&input(in, r.inputs[i]));
+      return merge_shards(shards, static_cast<std::int64_t>(input(in, "/corpus").strings.at("text").size()));
+    }
     const Corpus corpus = corpus_from_payload(input(in, "/corpus"));
     if (job.kind != "null_model") return run_embed(job, corpus, device);
     const auto& source = input(in, r.inputs.at(1)).tensor("data");

@@ -22,6 +22,8 @@ struct JobRequest {
   nlohmann::json spec;              // the resolved job (see job_specs.cpp)
   std::vector<std::string> inputs;  // archive objects it reads, e.g. "/corpus", "/embeddings/x"
   double cost = 1;                  // relative cost estimate: larger jobs are scheduled first
+  std::string affinity;             // jobs with equal affinity prefer the rank that ran the last
+                                    // one (e.g. it holds their model loaded); "" for none
 
   std::string serialize() const;
   static JobRequest deserialize(const std::string& bytes);

@@ -63,7 +63,7 @@ nlohmann::json to_json(const EmbedJob& j) {
   nlohmann::json out{{"kind", j.kind}, {"model_path", j.model_path.string()}, {"import_path", j.import_path.string()},
                      {"import_dataset", j.import_dataset}, {"pooling", j.pooling}, {"dtype", j.dtype},
                      {"max_tokens", j.max_tokens}, {"batch_size", j.batch_size}, {"normalize", j.normalize},
-                     {"seed", j.seed}};
+                     {"seed", j.seed}, {"shard", j.shard}, {"shards", j.shards}};
   if (j.synthetic) out["synthetic"] = synthetic_json(*j.synthetic);
   return out;
 }
@@ -80,6 +80,8 @@ EmbedJob embed_job_from_json(const nlohmann::json& j) {
   e.batch_size = j.at("batch_size");
   e.normalize = j.at("normalize");
   e.seed = j.at("seed");
+  e.shard = j.at("shard");
+  e.shards = j.at("shards");
   if (j.contains("synthetic")) e.synthetic = synthetic_from(j.at("synthetic"));
   return e;
 }

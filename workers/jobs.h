@@ -37,17 +37,23 @@ Corpus corpus_from_payload(const Payload& p);
 
 // --- embeddings -----------------------------------------------------------------------
 struct EmbedJob {
-  std::string kind;  // text_model | import | synthetic | null_model
+  std::string kind;  // text_model | import | synthetic | null_model | merge_shards
   std::filesystem::path model_path, import_path;
   std::string import_dataset, pooling = "mean", dtype = "fp32";
   std::int64_t max_tokens = 512, batch_size = 64;
   bool normalize = false;
   std::optional<SyntheticSpec> synthetic;
   std::uint64_t seed = 0;  // null model draws
+  // text_model: this job embeds shard `shard` of `shards` (core/nn/embed_shards.h).
+  std::int64_t shard = 0, shards = 1;
 };
-// `null_source`: the embeddings a null model mirrors (kind null_model only).
+// `null_source`: the embeddings a null model mirrors (kind null_model only). A text model in
+// shards gives its part: `rows` [R] int64 (corpus rows) and `data` [R, L].
 Payload run_embed(const EmbedJob& job, const Corpus& corpus, torch::Device device,
                   const torch::Tensor* null_source = nullptr);
+// The embedding from all its shards' payloads (in shard order): `data` [rows, L] in corpus
+// order, with the shards' model attributes. Every corpus row must come from exactly one shard.
+Payload merge_shards(const std::vector<const Payload*>& shards, std::int64_t rows);
 // Reads vectors computed elsewhere (.npy, or .h5/.hdf5 with a dataset path) and checks
 // their row count against the corpus.
 torch::Tensor import_vectors(const std::filesystem::path& file, const std::string& dataset, std::int64_t rows);

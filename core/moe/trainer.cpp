@@ -7,6 +7,7 @@
 #include "core/moe/authors_model.h"
 #include "core/moe/input_transform.h"
 #include "core/moe/paper_model.h"
+#include "core/util/crash_point.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 
@@ -61,7 +62,7 @@ torch::Tensor epoch_permutation(torch::Generator& gen, std::int64_t n) {
 }
 
 Trainer::Trainer(MoeModel& model, double lr, cluster::ProcessGroup* group)
-    : model_(model), params_(model.trainable()), adam_(params_, torch::optim::AdamOptions(lr)), group_(group) {}
+    : model_(model), params_(model.trainable()), adam_(params_, lr), group_(group) {}
 
 void Trainer::synchronize_parameters() {
   if (!distributed(group_)) return;
@@ -134,6 +135,7 @@ TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const
     if (distributed(group)) group->allreduce_sum(total);
     r.loss.push_back(total.item<double>() / static_cast<double>(N));  // the one read-back per epoch
     log::debug("moe: epoch {}/{} loss {:.6g}", epoch + 1, cfg.epochs, r.loss.back());
+    if (epoch + 1 == std::max<std::int64_t>(1, cfg.epochs / 2)) crash_point("train");
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

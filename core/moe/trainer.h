@@ -11,7 +11,7 @@
 //      each rank takes its contiguous share of every batch (tensor_split), computes the mean
 //      loss of its share, scales its gradients by share/batch and sums them over ranks (equal
 //      to allreduce_sum / size when the shares are equal, and exact for losses that are means
-//      over points when they are not), then Adam (torch::optim::Adam, defaults but lr) steps
+//      over points when they are not), then Adam (core/moe/optimizer.h, defaults but lr) steps
 //      and the model projects its parameters (unit-norm dictionary columns);
 //   4. the loss of an epoch is the mean over its points of the batch losses (each batch weighted
 //      by its size; the plain mean over batches when all batches have the same size);
@@ -27,6 +27,7 @@
 #include "cluster/process_group.h"
 #include "core/moe/config.h"
 #include "core/moe/model.h"
+#include "core/moe/optimizer.h"
 
 namespace strata::moe {
 
@@ -79,7 +80,7 @@ class Trainer {
 
   MoeModel& model_;
   std::vector<torch::Tensor> params_;
-  torch::optim::Adam adam_;
+  Adam adam_;
   cluster::ProcessGroup* group_;
 };
 

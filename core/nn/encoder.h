@@ -37,6 +37,9 @@ struct EmbedOptions {
   std::string dtype = "fp32";  // fp32 | fp16 | bf16: the dtype the model computes in
   std::int64_t max_tokens = 512;
   std::int64_t batch_size = 64;
+  // > 0: a batch also ends before its padded size (rows x longest row) would pass this many
+  // tokens, so short rows go in large batches and long rows in small ones.
+  std::int64_t max_batch_tokens = 0;
   bool normalize = false;  // L2-normalise each pooled row
   bool sort_by_length = true;
 };
@@ -51,6 +54,19 @@ class Encoder {
   virtual std::string architecture() const = 0;
   // The longest sequence the model's position table covers.
   virtual std::int64_t max_positions() const = 0;
+
+  // Whether the hidden states at padding positions are read (the mean-with-padding pooling
+  // reads them). When they are not, a causal model of right-padded rows needs no padding
+  // mask, since a real token attends only to earlier, real tokens; the unmasked causal
+  // kernels are the fast ones. Default: read, so the padded rows equal the reference's.
+  void set_padding_outputs_read(bool read) { padding_outputs_read_ = read; }
+
+ protected:
+  // The attention mask of a causal model's batch: undefined where none is needed.
+  bool causal_needs_mask(bool padded) const { return padded && padding_outputs_read_; }
+
+ private:
+  bool padding_outputs_read_ = true;
 };
 
 // Reads config.json (its model_type picks the architecture: bert, roberta, gpt2, llama, qwen2)
@@ -67,6 +83,22 @@ std::unique_ptr<Encoder> load_encoder(const std::filesystem::path& snapshot_dir,
 // the host and sent there, pooled rows come back to the CPU in large chunks.
 torch::Tensor embed_ids(Encoder& enc, const std::vector<std::vector<std::int32_t>>& ids,
                         std::int32_t pad_id, const EmbedOptions& opt, torch::Device device);
+
+// The tokens embed_ids embeds of each row: its length cut at min(max_tokens, max_positions()).
+// An empty row is an InputError.
+std::vector<std::int64_t> embed_lengths(const Encoder& enc, const std::vector<std::vector<std::int32_t>>& ids,
+                                        const EmbedOptions& opt);
+// The batches embed_ids forms from rows of these lengths, in the order it runs them: each
+// one the input indices of its rows.
+std::vector<std::vector<std::int64_t>> embed_batches(const std::vector<std::int64_t>& lengths,
+                                                     const EmbedOptions& opt);
+// Part of embed_ids' work: the rows of `batches` (batches of embed_batches for these ids and
+// options), each batch computed exactly as embed_ids computes it: split between processes on
+// the same kind of device and thread count, embed_ids' batches give its rows bit for bit.
+// Returns [R, H] fp32 on the CPU, the batches' rows in order.
+torch::Tensor embed_id_batches(Encoder& enc, const std::vector<std::vector<std::int32_t>>& ids,
+                               std::int32_t pad_id, const EmbedOptions& opt, torch::Device device,
+                               const std::vector<std::vector<std::int64_t>>& batches);
 
 // Tokenises (with the tokenizer's special tokens, truncated to min(max_tokens,
 // max_positions())) and embeds with the tokenizer's padding id (0 where it has none).

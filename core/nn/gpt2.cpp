@@ -86,7 +86,7 @@ torch::Tensor Gpt2Encoder::forward(const torch::Tensor& ids, const torch::Tensor
                max_positions());
   // Right padding: a token's position is its column.
   torch::Tensor h = torch::embedding(word_emb_, b.ids) + pos_emb_.narrow(0, 0, T);
-  const torch::Tensor attn_mask = causal_padding_mask(b.mask, b.padded);
+  const torch::Tensor attn_mask = causal_padding_mask(b.mask, causal_needs_mask(b.padded));
   for (const auto& l : layers_) {
     const std::vector<torch::Tensor> qkv = l.c_attn(l.ln1(h)).split(hidden_, -1);
     const AttentionShape shape{heads_, heads_, head_dim_, l.scale, true};

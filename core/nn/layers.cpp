@@ -10,6 +10,9 @@
 namespace strata::nn {
 
 torch::Tensor RmsNorm::operator()(const torch::Tensor& x) const {
+  // In bf16/fp16 one fused kernel (fp32 inside) replaces six passes over the activations; it
+  // rounds once where the reference rounds before the weight product (last-bit differences).
+  if (x.scalar_type() != torch::kFloat32 && x.is_cuda()) return torch::rms_norm(x, {weight.size(0)}, weight, eps);
   const torch::Tensor h = x.to(torch::kFloat32);
   const torch::Tensor variance = h.pow(2).mean(-1, /*keepdim=*/true);
   return weight * (h * torch::rsqrt(variance + eps)).to(x.scalar_type());
@@ -65,13 +68,20 @@ std::pair<torch::Tensor, torch::Tensor> Rope::tables(std::int64_t T, torch::Scal
       torch::arange(T, torch::TensorOptions().dtype(torch::kFloat32).device(inv_freq_.device()));
   const torch::Tensor freqs = torch::outer(pos, inv_freq_);
   const torch::Tensor emb = torch::cat({freqs, freqs}, -1).view({1, 1, T, -1});
-  return {emb.cos().to(dtype), emb.sin().to(dtype)};
+  const torch::Tensor sin = emb.sin();
+  // rotate_half(x) * sin == swap_halves(x) * [-sin_a, sin_b]: the sign rides in the table.
+  const std::int64_t half = sin.size(-1) / 2;
+  const torch::Tensor signed_sin = torch::cat({-sin.narrow(-1, 0, half), sin.narrow(-1, half, half)}, -1);
+  return {emb.cos().to(dtype), signed_sin.to(dtype)};
 }
 
-torch::Tensor Rope::apply(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+torch::Tensor Rope::apply(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& signed_sin) {
   const std::int64_t half = x.size(-1) / 2;
-  const torch::Tensor rotated = torch::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
-  return x * cos + rotated * sin;
+  std::vector<std::int64_t> pairs = x.sizes().vec();
+  pairs.back() = half;
+  pairs.insert(pairs.end() - 1, 2);
+  const torch::Tensor swapped = x.view(pairs).flip(-2).view(x.sizes());
+  return torch::addcmul(x * cos, swapped, signed_sin);
 }
 
 // ----------------------------------------------------------------------------------------

@@ -14,6 +14,13 @@ struct Linear {
   torch::Tensor weight;  // [out, in]
   torch::Tensor bias;    // [out] or undefined
   torch::Tensor operator()(const torch::Tensor& x) const { return torch::linear(x, weight, bias); }
+  // residual + this(x), the sum taken inside the matrix product where there is no bias
+  // (one pass over the activations fewer).
+  torch::Tensor add_to(const torch::Tensor& residual, const torch::Tensor& x) const {
+    if (bias.defined()) return residual + torch::linear(x, weight, bias);
+    return torch::addmm(residual.reshape({-1, weight.size(0)}), x.reshape({-1, weight.size(1)}), weight.t())
+        .view(residual.sizes());
+  }
 };
 
 struct LayerNorm {
@@ -51,10 +58,11 @@ class Rope {
  public:
   Rope() = default;
   Rope(const RopeSpec& spec, std::int64_t head_dim, torch::Device device);
-  // cos and sin tables [1, 1, T, head_dim] in `dtype` for positions 0..T-1.
+  // cos and signed sin tables [1, 1, T, head_dim] in `dtype` for positions 0..T-1 (the sin
+  // table's first half negated, for apply()).
   std::pair<torch::Tensor, torch::Tensor> tables(std::int64_t T, torch::ScalarType dtype) const;
-  // x [B, heads, T, head_dim]
-  static torch::Tensor apply(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
+  // x [B, heads, T, head_dim]: x * cos + rotate_half(x) * sin.
+  static torch::Tensor apply(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& signed_sin);
 
  private:
   torch::Tensor inv_freq_;  // [head_dim / 2] fp32

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/nn/architectures.h"
+#include "core/nn/fused_ops.h"
 #include "core/nn/weights.h"
 #include "core/util/error.h"
 
@@ -29,9 +30,17 @@ class DecoderEncoder : public Encoder {
     Linear down;
   };
 
+  // act(gate) * up of the stacked [gate | up] projection; silu is one fused kernel on CUDA.
+  torch::Tensor gated(const torch::Tensor& gate_up) const {
+    if (silu_) return silu_and_mul(gate_up);
+    const std::vector<torch::Tensor> gu = gate_up.chunk(2, -1);
+    return act_(gu[0]) * gu[1];
+  }
+
   DecoderSpec s_;
   std::string config_path_;
   Activation act_;
+  bool silu_;
   torch::Device device_;
   Rope rope_;
   torch::Tensor embed_;
@@ -43,6 +52,7 @@ DecoderEncoder::DecoderEncoder(const DecoderSpec& s, const ModelConfig& cfg, con
     : s_(s),
       config_path_(cfg.path().string()),
       act_(activation(s.act, cfg.where("hidden_act"))),
+      silu_(s.act == "silu" || s.act == "swish"),
       device_(w.device()),
       rope_(s.rope, s.head_dim, w.device()) {
   const std::int64_t H = s.hidden, q_out = s.heads * s.head_dim, kv_out = s.kv_heads * s.head_dim;
@@ -73,7 +83,7 @@ torch::Tensor DecoderEncoder::forward(const torch::Tensor& ids, const torch::Ten
   torch::Tensor h = torch::embedding(embed_, b.ids);
   // Right padding: a token's position is its column, the same for every row.
   const auto [cos, sin] = rope_.tables(T, h.scalar_type());
-  const torch::Tensor attn_mask = causal_padding_mask(b.mask, b.padded);
+  const torch::Tensor attn_mask = causal_padding_mask(b.mask, causal_needs_mask(b.padded));
   const AttentionShape shape{s_.heads, s_.kv_heads, s_.head_dim,
                              std::pow(static_cast<double>(s_.head_dim), -0.5), true};
   const std::int64_t q_out = s_.heads * s_.head_dim, kv_out = s_.kv_heads * s_.head_dim;
@@ -82,9 +92,8 @@ torch::Tensor DecoderEncoder::forward(const torch::Tensor& ids, const torch::Ten
     const torch::Tensor q = Rope::apply(split_heads(qkv[0], s_.heads, s_.head_dim), cos, sin);
     const torch::Tensor k = Rope::apply(split_heads(qkv[1], s_.kv_heads, s_.head_dim), cos, sin);
     const torch::Tensor v = split_heads(qkv[2], s_.kv_heads, s_.head_dim);
-    h = h + l.o_proj(attention(q, k, v, attn_mask, shape));
-    const std::vector<torch::Tensor> gu = l.gate_up(l.post_norm(h)).chunk(2, -1);
-    h = h + l.down(act_(gu[0]) * gu[1]);
+    h = l.o_proj.add_to(h, attention(q, k, v, attn_mask, shape));
+    h = l.down.add_to(h, gated(l.gate_up(l.post_norm(h))));
   }
   return final_norm_(h);
 }

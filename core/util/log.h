@@ -1,6 +1,7 @@
 #pragma once
 // Messages to stderr. One line each; level set once by the CLI.
 #include <cstdio>
+#include <functional>
 #include <string>
 
 #include <fmt/format.h>
@@ -12,6 +13,12 @@ enum class Level { quiet = 0, warn = 1, info = 2, debug = 3 };
 Level level();
 void set_level(Level l);
 void write(Level l, const std::string& line);
+
+// Where lines go instead of stderr (empty: stderr again), e.g. above a live display that
+// would otherwise draw over them. Gets each line whole, with its "warning: " tag; must not
+// log itself.
+using Writer = std::function<void(const std::string& line)>;
+void set_writer(Writer w);
 
 template <typename... Args>
 void info(fmt::format_string<Args...> f, Args&&... a) {

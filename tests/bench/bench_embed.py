@@ -2,14 +2,18 @@
 
     python tests/bench/bench_embed.py --model SNAPSHOT_DIR [--device cpu|cuda] [--rows 2000]
                                       [--threads N] [--tool build/tests/tools/encode_dump]
+                                      [--strata-batch-size R] [--strata-batch-tokens 0,16384]
 
 The rows are token ids of lengths drawn uniformly from 16..256 (fixed seed; ids drawn from the
 vocabulary above the special tokens): throughput depends on lengths, not on which tokens, and
 tokenisation is left out of both sides. transformers runs as the strong baseline: the base model
 class, sdpa attention, inference mode, bf16 on CUDA / fp32 on the CPU, batches of 64 rows sorted
-by length; strata runs the same dtype and batch size through encode_dump --bench. Both warm up
-with one untimed pass over the same rows, then time a second; both mean-pool. Prints real (unpadded) tokens per second of each and
-their ratio, and how closely the two sets of embeddings agree (minimum row cosine).
+by length; strata runs the same dtype through encode_dump --bench, with the same batch size or
+its own batching (a token budget per batch). Both warm up with one untimed pass over the same
+rows, then time a second; both mean-pool. Prints real (unpadded) tokens per second of each,
+their ratio, peak GPU memory, and how closely the two sets of embeddings agree (minimum row
+cosine: a random-weight snapshot of a real model's shape from make_random_snapshot.py gives
+the bf16 agreement check at real size).
 """
 import argparse
 import json
@@ -69,6 +73,21 @@ def bench_transformers(model_dir, rows, device, dtype, batch_size, pad_id):
     return seconds, first, peak, torch.stack([pooled[i] for i in range(len(rows))])
 
 
+def run_strata(args, rows, dtype_name, pad_id, batch_size, budget):
+    """encode_dump --bench on the same rows: its timing record and its mean-pooled rows."""
+    with tempfile.TemporaryDirectory() as tmp:
+        ids_file = Path(tmp) / "rows.ids"
+        ids_file.write_text("\n".join(" ".join(map(str, r)) for r in rows) + "\n")
+        cmd = [args.tool, "--model", args.model, "--ids", str(ids_file), "--bench", "--pooling", "mean",
+               "--dtype", dtype_name, "--device", args.device, "--batch-size", str(batch_size),
+               "--max-batch-tokens", str(budget), "--max-tokens", str(args.max_tokens), "--pad-id", str(pad_id),
+               "--threads", str(args.threads), "--out", str(Path(tmp) / "strata")]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            sys.exit(f"encode_dump failed ({proc.returncode}): {proc.stderr.strip()}")
+        return json.loads(proc.stdout.strip().splitlines()[-1]), torch.from_numpy(np.load(Path(tmp) / "strata.mean.npy"))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", required=True)
@@ -77,6 +96,11 @@ def main():
     ap.add_argument("--min-tokens", type=int, default=16)
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--strata-batch-size", type=int, default=None,
+                    help="rows per strata batch (default: --batch-size, as the baseline)")
+    ap.add_argument("--strata-batch-tokens", default="0",
+                    help="strata's token budget per batch (rows x longest row), comma-separated to try "
+                         "several against one baseline run; 0: rows only")
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tool", default=os.path.join(os.environ.get("STRATA_TOOLS_DIR", "build/tests/tools"), "encode_dump"))
@@ -92,30 +116,22 @@ def main():
     rows = make_rows(args.rows, args.min_tokens, args.max_tokens, vocab, args.seed)
     tokens = sum(len(r) for r in rows)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        ids_file = Path(tmp) / "rows.ids"
-        ids_file.write_text("\n".join(" ".join(map(str, r)) for r in rows) + "\n")
-        cmd = [args.tool, "--model", args.model, "--ids", str(ids_file), "--bench", "--pooling", "mean",
-               "--dtype", dtype_name, "--device", args.device, "--batch-size", str(args.batch_size),
-               "--max-tokens", str(args.max_tokens), "--pad-id", str(pad_id), "--threads", str(args.threads),
-               "--out", str(Path(tmp) / "strata")]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            sys.exit(f"encode_dump failed ({proc.returncode}): {proc.stderr.strip()}")
-        strata = json.loads(proc.stdout.strip().splitlines()[-1])
-        strata_emb = torch.from_numpy(np.load(Path(tmp) / "strata.mean.npy"))
-
     hf_seconds, hf_first, hf_peak, hf_emb = bench_transformers(args.model, rows, device, dtype, args.batch_size, pad_id)
-    cosine = torch.nn.functional.cosine_similarity(strata_emb, hf_emb, dim=1)
     hf_tps = tokens / hf_seconds
     print(f"model {args.model} ({cfg.get('model_type')}), device {args.device}, {dtype_name}, threads {args.threads}")
     print(f"rows {len(rows)}, real tokens {tokens} (lengths {args.min_tokens}..{args.max_tokens}, seed {args.seed}), batch {args.batch_size}")
     print(f"transformers {T.__version__}: {hf_tps:12.0f} real tokens/s ({hf_seconds:.2f} s; warm-up pass {hf_first:.2f} s)"
           + (f", peak GPU memory {hf_peak / 2**20:.0f} MiB" if hf_peak else ""))
-    print(f"strata:              {strata['tokens_per_s']:12.0f} real tokens/s ({strata['seconds']:.2f} s; "
-          f"warm-up pass {strata['first_pass_seconds']:.2f} s)")
-    print(f"ratio strata / transformers: {strata['tokens_per_s'] / hf_tps:.2f}")
-    print(f"agreement: min row cosine {cosine.min().item():.6f}, max |diff| {(strata_emb - hf_emb).abs().max().item():.2e}")
+    batch_size = args.strata_batch_size or args.batch_size
+    for budget in [int(b) for b in str(args.strata_batch_tokens).split(",")]:
+        strata, strata_emb = run_strata(args, rows, dtype_name, pad_id, batch_size, budget)
+        cosine = torch.nn.functional.cosine_similarity(strata_emb, hf_emb, dim=1)
+        batching = f"batch {batch_size}" + (f", at most {budget} tokens" if budget else "")
+        print(f"strata ({batching}): {strata['tokens_per_s']:12.0f} real tokens/s ({strata['seconds']:.2f} s; "
+              f"warm-up pass {strata['first_pass_seconds']:.2f} s)"
+              + (f", peak GPU memory {strata['peak_gpu_bytes'] / 2**20:.0f} MiB" if "peak_gpu_bytes" in strata else ""))
+        print(f"  ratio strata / transformers: {strata['tokens_per_s'] / hf_tps:.2f}; agreement: min row cosine "
+              f"{cosine.min().item():.6f}, max |diff| {(strata_emb - hf_emb).abs().max().item():.2e}")
     return 0
 
 

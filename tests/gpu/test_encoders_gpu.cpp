@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/nn/encoder.h"
+#include "core/nn/fused_ops.h"
 #include "tests/catch.hpp"
 #include "tests/unit/nn/nn_fixtures.h"
 
@@ -42,4 +43,23 @@ TEST_CASE("gpu encoders: bf16 on CUDA agrees with fp32 on the CPU per row") {
       CHECK(worst >= 0.999);
     }
   }
+}
+
+TEST_CASE("gpu fused silu_and_mul equals silu(gate) * up in fp32, for strided rows too") {
+  torch::manual_seed(3);
+  const auto opts = torch::TensorOptions().device(torch::kCUDA);
+  const torch::Tensor wide = torch::randn({4, 7, 2 * 96 + 10}, opts.dtype(torch::kBFloat16));
+  const torch::Tensor x = wide.narrow(-1, 0, 2 * 96);  // rows 202 elements apart
+  const torch::Tensor got = strata::nn::silu_and_mul(x);
+  const torch::Tensor xf = x.to(torch::kFloat32);
+  const torch::Tensor want = torch::silu(xf.narrow(-1, 0, 96)) * xf.narrow(-1, 96, 96);
+  REQUIRE(got.sizes() == torch::IntArrayRef({4, 7, 96}));
+  REQUIRE(got.scalar_type() == torch::kBFloat16);
+  // One rounding to bf16 at the end: within half a bf16 step (2^-8 relative).
+  const double worst = ((got.to(torch::kFloat32) - want).abs() / want.abs().clamp_min(1e-3)).max().item<double>();
+  INFO("worst relative difference " << worst);
+  CHECK(worst <= 1.0 / 256);
+  const torch::Tensor x32 = torch::randn({5, 64}, opts.dtype(torch::kFloat32));
+  const torch::Tensor ref32 = torch::silu(x32.narrow(-1, 0, 32)) * x32.narrow(-1, 32, 32);
+  CHECK((strata::nn::silu_and_mul(x32) - ref32).abs().max().item<double>() < 1e-6);
 }

@@ -43,8 +43,8 @@ def check_mpirun_sh(scratch):
     expect(out.splitlines() == ["run sweep.toml --resume --quiet"] * 3, f"mpirun.sh -n 3 output: {out!r}")
 
     code, out, err = run([MPIRUN_SH, "sweep.toml"], {**env, "CUDA_VISIBLE_DEVICES": "0,1"}, scratch)
-    expect(code == 0 and out.splitlines() == ["run sweep.toml"] * 2,
-           f"one rank per visible GPU: {code} {out!r} {err}")
+    expect(code == 0 and out.splitlines() == ["run sweep.toml"] * 3,
+           f"a coordinator and one worker per visible GPU: {code} {out!r} {err}")
 
     code, out, err = run([MPIRUN_SH, "sweep.toml", "--log-json"], {**env, "CUDA_VISIBLE_DEVICES": ""}, scratch)
     expect(code == 0 and out.splitlines() == ["run sweep.toml --log-json"], f"no GPU, one rank: {out!r} {err}")

@@ -1,6 +1,6 @@
 // encode_dump --model DIR (--ids FILE | --texts FILE) --out PREFIX [--pooling mean,last,...]
 //             [--dtype fp32] [--device cpu] [--pad-id N] [--batch-size 64] [--max-tokens 512]
-//             [--normalize] [--no-sort] [--threads T] [--bench] [--hash]
+//             [--max-batch-tokens N] [--normalize] [--no-sort] [--threads T] [--bench] [--hash]
 // Embeds rows with strata's encoders and writes PREFIX.<pooling>.npy ([N, H] float32) for each
 // pooling asked for. --ids: one row of space-separated token ids per line. --texts: one text
 // per line, tokenised with the snapshot's tokenizer. --bench times embedding only: an untimed
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <nlohmann/json.hpp>
 
 #include "core/io/npy.h"
@@ -66,7 +67,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Embed token ids or texts with a strata encoder"};
   std::string model, ids_file, texts_file, out, poolings = "mean", dtype = "fp32", device_name = "cpu";
   int pad_id = 0, threads = 0;
-  std::int64_t batch_size = 64, max_tokens = 512;
+  std::int64_t batch_size = 64, max_tokens = 512, max_batch_tokens = 0;
   bool normalize = false, no_sort = false, bench = false, hash = false;
   app.add_option("--model", model)->required();
   app.add_option("--ids", ids_file);
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
   app.add_option("--pad-id", pad_id);
   app.add_option("--batch-size", batch_size);
   app.add_option("--max-tokens", max_tokens);
+  app.add_option("--max-batch-tokens", max_batch_tokens);
   app.add_option("--threads", threads);
   app.add_flag("--normalize", normalize);
   app.add_flag("--no-sort", no_sort);
@@ -108,6 +110,7 @@ int main(int argc, char** argv) {
     opt.dtype = dtype;
     opt.batch_size = batch_size;
     opt.max_tokens = max_tokens;
+    opt.max_batch_tokens = max_batch_tokens;
     opt.normalize = normalize;
     opt.sort_by_length = !no_sort;
     const auto embed = [&](const strata::nn::EmbedOptions& o) {
@@ -121,7 +124,10 @@ int main(int argc, char** argv) {
       // allocator blocks once before the timed pass.
       auto t0 = std::chrono::steady_clock::now();
       embed(opt);
-      if (device.is_cuda()) torch::cuda::synchronize();
+      if (device.is_cuda()) {
+        torch::cuda::synchronize();
+        c10::cuda::CUDACachingAllocator::resetPeakStats(device.has_index() ? device.index() : 0);
+      }
       const double first_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       t0 = std::chrono::steady_clock::now();
       const torch::Tensor e = embed(opt);  // returns on the CPU: the work is complete
@@ -133,6 +139,9 @@ int main(int argc, char** argv) {
       nlohmann::json r{{"rows", e.size(0)}, {"tokens", tokens}, {"seconds", seconds},
                        {"tokens_per_s", static_cast<double>(tokens) / seconds},
                        {"first_pass_seconds", first_seconds}};
+      if (device.is_cuda())
+        r["peak_gpu_bytes"] = c10::cuda::CUDACachingAllocator::getDeviceStats(device.has_index() ? device.index() : 0)
+                                  .allocated_bytes[0].peak;
       std::cout << r.dump() << "\n";
       if (!out.empty()) strata::io::write_npy(out + "." + opt.pooling + ".npy", e);
       return 0;

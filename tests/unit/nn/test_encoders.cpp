@@ -76,6 +76,27 @@ TEST_CASE("encoders: padding and batching leave a row's embedding unchanged") {
   }
 }
 
+TEST_CASE("encoders: a token budget per batch changes batch sizes, not embeddings") {
+  const auto llama = strata::test::write_tiny_llama("llama_budget", 3);
+  const auto rows = rows_of_lengths({40, 2, 2, 2, 2, 2, 2, 2, 2, 2, 9, 31}, 5);
+  auto enc = strata::nn::load_encoder(llama, "fp32", torch::kCPU);
+  for (const std::string pooling : {"mean", "last", "mean-with-padding"}) {
+    INFO(pooling);
+    const torch::Tensor alone = strata::nn::embed_ids(*enc, rows, 0, options(pooling, 1), torch::kCPU);
+    EmbedOptions budget = options(pooling, 64);
+    budget.max_batch_tokens = 20;  // smaller than the longest row: that row still gets a batch
+    const torch::Tensor got = strata::nn::embed_ids(*enc, rows, 0, budget, torch::kCPU);
+    // mean-with-padding keeps input order, so its batches (and values) differ from one-row
+    // batches by definition; the budget must still produce every row.
+    if (pooling != "mean-with-padding") CHECK(max_abs_diff(alone, got) < 1e-5);
+    CHECK(got.size(0) == 12);
+    CHECK(torch::isfinite(got).all().item<bool>());
+  }
+  EmbedOptions bad = options("mean", 4);
+  bad.max_batch_tokens = -1;
+  CHECK(contains(input_error([&] { strata::nn::embed_ids(*enc, rows, 0, bad, torch::kCPU); }), "max_batch_tokens"));
+}
+
 TEST_CASE("encoders: a decoder's last-token embedding sees the whole row, the first only itself") {
   const auto llama = strata::test::write_tiny_llama("llama_causal", 3);
   auto enc = strata::nn::load_encoder(llama, "fp32", torch::kCPU);

@@ -118,3 +118,16 @@ TEST_CASE("relative paths resolve against the sweep file's folder", "[sweep]") {
   CHECK(*s.corpus.table == fs::path("/data/study/t.jsonl"));
   CHECK(s.models[0].import_path == fs::path("/data/v.npy"));
 }
+
+TEST_CASE("heartbeats: the timeout defaults to six intervals", "[sweep]") {
+  const std::string base = "[experiment]\nname = \"x\"\n[corpus.synthetic]\ndim = 8\n[[corpus.synthetic.stratum]]\n"
+                           "name = \"a\"\n";
+  const auto plain = sweep::parse_sweep(base, "s.toml");
+  CHECK(plain.cluster.heartbeat_s == 10);
+  CHECK(plain.cluster.heartbeat_timeout_s == 60);
+  const auto fast = sweep::parse_sweep(base + "[cluster]\nheartbeat_s = 0.5\n", "s.toml");
+  CHECK(fast.cluster.heartbeat_timeout_s == 3);
+  const auto set = sweep::parse_sweep(base + "[cluster]\nheartbeat_s = 2\nheartbeat_timeout_s = 5\n", "s.toml");
+  CHECK(set.cluster.heartbeat_timeout_s == 5);
+  CHECK_THROWS_AS(sweep::parse_sweep(base + "[cluster]\nheartbeat_s = -1\n", "s.toml"), InputError);
+}

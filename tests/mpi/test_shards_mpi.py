@@ -1,0 +1,60 @@
+"""`mpirun -np N strata run` of a sweep whose text embeddings are computed in shards
+(tests/mpi/tiny_text.toml: 2 x 4 shards, uneven and one empty) gives the single-process archive,
+for N = 1..4; an archive begun under one rank count is finished under another."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import h5py
+
+from strata_test import BIN, SOURCE, assert_same_datasets, scratch, strata
+
+MODEL = SOURCE / "models" / "all-MiniLM-L6-v2"
+if shutil.which("mpirun") is None:
+    print("mpirun not found")
+    sys.exit(77)
+if not (MODEL / "config.json").exists():
+    print(f"{MODEL}: no model snapshot (bootstrap.sh links it)")
+    sys.exit(77)
+
+sweep = SOURCE / "tests" / "mpi" / "tiny_text.toml"
+tmp = scratch("mpi-shards")
+
+
+def mpirun(n, archive, extra=(), env=None):
+    cmd = ["mpirun", "--oversubscribe", "-np", str(n)]
+    if os.geteuid() == 0:
+        cmd.append("--allow-run-as-root")
+    cmd += ["--mca", "btl", "self,vader", BIN, "run", str(sweep), "--archive", str(archive), "--threads", "1",
+            "--no-report", *extra]
+    e = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1")
+    e.update(env or {})
+    p = subprocess.run(cmd, capture_output=True, text=True, env=e, timeout=300)
+    return p
+
+
+plain = tmp / "plain.h5"
+strata("run", sweep, "--archive", plain, "--threads", "1", "--no-report")
+for n in (1, 2, 3, 4):
+    a = tmp / f"np{n}.h5"
+    p = mpirun(n, a)
+    assert p.returncode == 0, (n, p.stdout, p.stderr)
+    count = assert_same_datasets(plain, a)
+    with h5py.File(a, "r") as f:
+        ranks = sorted({int(f["embedding_shards"][m][k].attrs["rank"]) for m in f["embedding_shards"]
+                        for k in f["embedding_shards"][m]})
+    print(f"mpirun -np {n}: {count} datasets equal to the single-process run; shards ran on ranks {ranks}")
+
+# A worker killed in its first shard under 3 ranks, the sweep finished under 4: the same archive.
+a = tmp / "moved.h5"
+p = mpirun(3, a, env={"STRATA_CRASH_AT": "embed@2"})
+assert p.returncode != 0, p.stderr
+p = mpirun(4, a, extra=("--resume",))
+assert p.returncode == 0, p.stderr
+m = re.search(r"(\d+) computed, (\d+) already in the archive, 0 failed", p.stderr)
+assert m and int(m.group(2)) >= 1, p.stderr[-3000:]
+assert_same_datasets(plain, a)
+print(f"killed under 3 ranks, resumed under 4: {m.group(2)} jobs reused, same archive")
+print("ok")
