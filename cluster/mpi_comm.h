@@ -4,8 +4,9 @@
 // `launched_under_mpi()` and `built_with_mpi()` still answer, and constructing an
 // MpiEnvironment throws.
 //
-// Threading: MPI is initialised with MPI_THREAD_SERIALIZED (or FUNNELED on request); a
-// communicator is not thread-safe, so one thread at a time may use it.
+// Threading: MPI is initialised with MPI_THREAD_SERIALIZED (or FUNNELED or MULTIPLE on
+// request); a communicator is not thread-safe, so one thread at a time may use it (with
+// MULTIPLE, threads may use different communicators at once).
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -52,7 +53,7 @@ bool built_with_mpi();
 // only when launched_under_mpi() says so, so that a plain `strata run` never touches MPI.
 class MpiEnvironment {
  public:
-  enum class Threading { funneled, serialized };
+  enum class Threading { funneled, serialized, multiple };
 
   // Initialises MPI (throws RunError when the library cannot give the requested threading
   // level, or when the binary was built without MPI) and builds the world communicator.
@@ -140,7 +141,9 @@ class MpiComm {
   // their work, which is what a dynamically scheduled multi-rank job needs. `ranks` are
   // ranks of this communicator, distinct, including the caller; their order gives the new
   // ranks. Groups being created at the same time must use different tags (0 <= tag <=
-  // max_tag(); these tags never meet message tags).
+  // max_tag()). OpenMPI makes the group with point-to-point messages on this communicator
+  // under that tag, which a wildcard receive or probe on it (try_recv, or a send_message
+  // receiving while it waits) can take: make groups on a communicator that carries none.
   MpiComm subgroup(const std::vector<int>& ranks, int tag = 0) const;
   // Collective: an independent communicator over the same ranks.
   MpiComm duplicate() const;

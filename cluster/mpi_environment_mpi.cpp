@@ -21,7 +21,9 @@ MpiEnvironment::MpiEnvironment(Threading threading) : uncaught_at_start_(std::un
   check_mpi(MPI_Initialized(&initialized), "MPI_Initialized");
   if (initialized) fail_run("MPI: MPI was already initialised by another part of the program");
 
-  const int wanted = threading == Threading::funneled ? MPI_THREAD_FUNNELED : MPI_THREAD_SERIALIZED;
+  const int wanted = threading == Threading::funneled   ? MPI_THREAD_FUNNELED
+                     : threading == Threading::multiple ? MPI_THREAD_MULTIPLE
+                                                        : MPI_THREAD_SERIALIZED;
   int provided = 0;
   check_mpi(MPI_Init_thread(nullptr, nullptr, wanted, &provided), "MPI_Init_thread");
   g_environment_alive = true;

@@ -8,7 +8,7 @@ namespace strata::cli {
 
 struct EmbedArgs {
   std::string model, corpus, output, name, pooling = "mean", dtype = "fp32", device = "auto";
-  std::int64_t max_tokens = 512, batch_size = 64;
+  std::int64_t max_tokens = 512, batch_size = 64, batch_tokens = 8192;
   bool normalize = false;
 };
 

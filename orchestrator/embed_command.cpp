@@ -22,6 +22,8 @@ void add_embed_command(CLI::App& app, EmbedArgs& a) {
   c->add_option("--device", a.device)->check(CLI::IsMember({"cpu", "cuda", "auto"}));
   c->add_option("--max-tokens", a.max_tokens)->check(CLI::PositiveNumber);
   c->add_option("--batch-size", a.batch_size)->check(CLI::PositiveNumber);
+  c->add_option("--batch-tokens", a.batch_tokens, "padded tokens per batch at most (0: rows only)")
+      ->check(CLI::NonNegativeNumber);
   c->add_flag("--normalize", a.normalize, "L2-normalise the pooled vectors");
 }
 
@@ -34,6 +36,7 @@ int run_embed_command(const EmbedArgs& a) {
   job.dtype = a.dtype;
   job.max_tokens = a.max_tokens;
   job.batch_size = a.batch_size;
+  job.batch_tokens = a.batch_tokens;
   job.normalize = a.normalize;
   const std::string name = a.name.empty() ? std::filesystem::path(a.model).filename().string() : a.name;
   const nlohmann::json corpus_cfg{{"table", a.corpus}};

@@ -14,13 +14,17 @@ struct Outcome {
   bool input_error = false;  // bad input: not retried, ends the sweep
   workers::Payload payload;
   std::string error;
-  int rank = 0;
+  int rank = 0;   // where it ran (a job on several ranks: the first, which sent the result)
+  int ranks = 1;  // how many ranks ran it
   double seconds = 0;
   bool rank_lost = false;  // the rank was given up (timeout or silence) and gets no more work
+  bool group_failure = false;  // it stopped because another rank running the job with it failed
 };
 
-// Runs one job here and turns whatever it throws into the outcome's error.
-Outcome run_here(const workers::JobRequest& r, const workers::Inputs& inputs, torch::Device device);
+// Runs one job here and turns whatever it throws into the outcome's error. `group`: the
+// ranks running a train job together (workers::execute).
+Outcome run_here(const workers::JobRequest& r, const workers::Inputs& inputs, torch::Device device,
+                 cluster::ProcessGroup* group = nullptr);
 
 // Gives an archive object's payload to an executor that needs it as a job input.
 using InputLoader = std::function<const workers::Payload&(const std::string& object)>;
@@ -30,7 +34,10 @@ using HeartbeatListener = std::function<void(int rank)>;
 class Executor {
  public:
   virtual ~Executor() = default;
-  virtual std::size_t capacity() const = 0;  // jobs that can be submitted now
+  virtual std::size_t capacity() const = 0;  // idle ranks: single-rank jobs that can be submitted now
+  // The ranks the job gets when submitted: those it asks for (JobRequest::ranks), at most
+  // the workers there are, at least 1. It waits until capacity() reaches this.
+  virtual std::size_t ranks_for(const workers::JobRequest&) const { return 1; }
   // False while the job should wait for another worker (e.g. it failed on every idle one).
   virtual bool can_take(const workers::JobRequest&) const { return true; }
   // Returns the rank the job runs on (0: this process).

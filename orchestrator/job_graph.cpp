@@ -37,6 +37,7 @@ workers::EmbedJob embed_job(const sweep::Sweep& s, const plan::EmbedJob& e) {
   j.dtype = e.model.dtype;
   j.max_tokens = e.model.max_tokens;
   j.batch_size = e.model.batch_size;
+  j.batch_tokens = e.model.batch_tokens;
   j.normalize = e.model.normalize;
   j.synthetic = s.corpus.synthetic;
   j.seed = s.seed;
@@ -123,6 +124,7 @@ std::vector<JobNode> job_graph(const sweep::Sweep& s, const plan::Plan& p) {
     workers::TrainJob tj = workers::train_job_from_json(t.config);
     const double cost = n * static_cast<double>(tj.epochs * tj.atoms) * static_cast<double>(tj.sparsity.size());
     j.request = {"/trained/" + t.id, t.id, "train", workers::to_json(tj), {"/corpus", "/embeddings/" + t.embedding}, cost, ""};
+    j.request.ranks = static_cast<int>(s.cluster.ranks_per_train_job);  // where it runs, not part of its id
     j.config = t.config;
     j.what = "a trained model";
     j.label = fmt::format("train {} on {} (experts={} atoms={} sparsity=[{}] seed={})", t.id, t.embedding,

@@ -13,15 +13,19 @@ int LocalExecutor::submit(const workers::JobRequest& r, const InputLoader& load)
   return 0;
 }
 
-Outcome run_here(const workers::JobRequest& r, const workers::Inputs& inputs, torch::Device device) {
+Outcome run_here(const workers::JobRequest& r, const workers::Inputs& inputs, torch::Device device,
+                 cluster::ProcessGroup* group) {
   Outcome o;
   o.object = r.object;
   const auto t0 = std::chrono::steady_clock::now();
   try {
-    o.payload = workers::execute(r, inputs, device);
+    o.payload = workers::execute(r, inputs, device, group);
     o.ok = true;
   } catch (const InputError& e) {
     o.input_error = true;
+    o.error = e.what();
+  } catch (const cluster::GroupFailure& e) {
+    o.group_failure = true;
     o.error = e.what();
   } catch (const c10::Error& e) {
     o.error = e.what_without_backtrace();

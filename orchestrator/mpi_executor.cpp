@@ -1,7 +1,11 @@
 #include "orchestrator/mpi_executor.h"
 
+#include <algorithm>
 #include <cstring>
 
+#include <fmt/ranges.h>
+
+#include "cluster/data_parallel.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 #include "orchestrator/heartbeat.h"
@@ -37,6 +41,7 @@ std::string encode_outcome(const Outcome& o) {
   put_field(out, o.object);
   put_field(out, o.ok ? "1" : "0");
   put_field(out, o.input_error ? "1" : "0");
+  put_field(out, o.group_failure ? "1" : "0");
   put_field(out, std::to_string(o.seconds));
   put_field(out, o.error);
   put_field(out, o.ok ? o.payload.serialize() : std::string());
@@ -49,6 +54,7 @@ Outcome decode_outcome(const cluster::Message& m) {
   o.object = std::string(r.next());
   o.ok = r.next() == "1";
   o.input_error = r.next() == "1";
+  o.group_failure = r.next() == "1";
   o.seconds = std::stod(std::string(r.next()));
   o.error = std::string(r.next());
   const auto payload = r.next();
@@ -75,63 +81,83 @@ void MpiExecutor::stop_workers() {
 
 std::string MpiExecutor::where() const { return fmt::format("{} MPI worker ranks", world_.size() - 1); }
 
-// The idle rank that already holds most of the job's inputs, or above all the job's model
-// (its affinity; ties: the lowest rank), and not one where this job failed before when
-// another is idle.
-int MpiExecutor::pick_rank(const workers::JobRequest& r) const {
-  std::set<int> candidates = idle_;
-  if (auto f = failed_on_.find(r.object); f != failed_on_.end()) {
-    std::set<int> others;
-    for (int rank : idle_)
-      if (!f->second.count(rank)) others.insert(rank);
-    if (!others.empty()) candidates = others;
-  }
-  int best = *candidates.begin();
-  std::size_t best_held = 0;
-  for (int rank : candidates) {
-    std::size_t held = 0;
-    auto it = held_.find(rank);
-    if (it != held_.end())
-      for (const auto& in : r.inputs) held += it->second.count(in) * (in == "/corpus" ? 1 : 100);
-    if (!r.affinity.empty()) {
-      // Loading a model costs more than shipping inputs; a rank that holds none loses nothing.
-      auto a = affinity_.find(rank);
-      held += a == affinity_.end() ? 50 : a->second == r.affinity ? 10000 : 0;
-    }
-    if (held > best_held) best = rank, best_held = held;
-  }
-  return best;
+std::size_t MpiExecutor::ranks_for(const workers::JobRequest& r) const {
+  const auto workers = static_cast<std::size_t>(world_.size() - 1) - lost_.size();
+  return std::clamp<std::size_t>(static_cast<std::size_t>(std::max(r.ranks, 1)), 1, std::max<std::size_t>(workers, 1));
 }
 
-// A retry waits for a rank where the job has not failed yet, while such a rank is busy.
+// How well a rank suits the job: the inputs it already holds, and above all the job's model
+// (its affinity).
+std::size_t MpiExecutor::score(const workers::JobRequest& r, int rank) const {
+  std::size_t held = 0;
+  if (auto it = held_.find(rank); it != held_.end())
+    for (const auto& in : r.inputs) held += it->second.count(in) * (in == "/corpus" ? 1 : 100);
+  if (!r.affinity.empty()) {
+    // Loading a model costs more than shipping inputs; a rank that holds none loses nothing.
+    auto a = affinity_.find(rank);
+    held += a == affinity_.end() ? 50 : a->second == r.affinity ? 10000 : 0;
+  }
+  return held;
+}
+
+// The `count` idle ranks that suit the job best: ranks where it has not failed before come
+// first, then the best scored; ties: the lowest rank.
+std::vector<int> MpiExecutor::pick_ranks(const workers::JobRequest& r, std::size_t count) const {
+  const auto failed = failed_on_.find(r.object);
+  auto failed_here = [&](int rank) { return failed != failed_on_.end() && failed->second.count(rank) > 0; };
+  std::vector<std::pair<int, std::size_t>> ranks;  // rank, score
+  for (int rank : idle_) ranks.emplace_back(rank, score(r, rank));
+  std::stable_sort(ranks.begin(), ranks.end(), [&](const auto& a, const auto& b) {
+    if (failed_here(a.first) != failed_here(b.first)) return failed_here(b.first);
+    return a.second > b.second;
+  });
+  std::vector<int> picked;
+  for (std::size_t i = 0; i < count && i < ranks.size(); ++i) picked.push_back(ranks[i].first);
+  return picked;
+}
+
+// A retry waits for enough ranks where the job has not failed yet while some of them are
+// busy; when there are not enough of those at all, it takes what is idle.
 bool MpiExecutor::can_take(const workers::JobRequest& r) const {
   auto f = failed_on_.find(r.object);
   if (f == failed_on_.end()) return true;
-  for (int rank : idle_)
-    if (!f->second.count(rank)) return true;
-  for (const auto& [rank, job] : running_)
-    if (!f->second.count(rank)) return false;
-  return true;
+  std::size_t idle = 0, busy = 0;
+  for (int rank : idle_) idle += f->second.count(rank) == 0;
+  for (const auto& [rank, job] : running_) busy += f->second.count(rank) == 0;
+  const std::size_t need = ranks_for(r);
+  return idle >= need || idle + busy < need;
 }
 
 int MpiExecutor::submit(const workers::JobRequest& r, const InputLoader& load) {
-  if (idle_.empty()) fail_run("no idle worker rank");
-  const int rank = pick_rank(r);
-  std::string msg;
-  put_field(msg, r.serialize());
-  auto& held = held_[rank];
-  for (const auto& in : r.inputs) {
-    if (held.count(in)) continue;
-    put_field(msg, in);
-    put_field(msg, load(in).serialize());
-    held.insert(in);
+  const std::size_t count = ranks_for(r);
+  const auto members = pick_ranks(r, count);
+  if (members.size() < count) fail_run("{} idle worker ranks; job {} needs {}", idle_.size(), r.object, count);
+  std::string group;  // empty: a single-rank job
+  if (members.size() > 1) {
+    // Groups forming at the same time need distinct tags; at most (ranks - 1) / 2 do.
+    group_tag_ = group_tag_ % world_.max_tag() + 1;
+    group = nlohmann::json{{"members", members}, {"tag", group_tag_}}.dump();
+    groups_[members.front()] = Group{members, {}};
   }
-  world_.send_message(rank, mpi_tags::job, msg);
-  if (!r.affinity.empty()) affinity_[rank] = r.affinity;
-  idle_.erase(rank);
+  const std::string request = r.serialize();
   const auto now = std::chrono::steady_clock::now();
-  running_[rank] = {r.object, now, now};
-  return rank;
+  for (int rank : members) {
+    std::string msg;
+    put_field(msg, request);
+    put_field(msg, group);
+    auto& held = held_[rank];
+    for (const auto& in : r.inputs) {
+      if (held.count(in)) continue;
+      put_field(msg, in);
+      put_field(msg, load(in).serialize());
+      held.insert(in);
+    }
+    world_.send_message(rank, mpi_tags::job, msg);
+    if (!r.affinity.empty()) affinity_[rank] = r.affinity;
+    idle_.erase(rank);
+    running_[rank] = {r.object, members.front(), now, now};
+  }
+  return members.front();
 }
 
 Outcome MpiExecutor::wait() {
@@ -161,10 +187,60 @@ std::optional<Outcome> MpiExecutor::take(const cluster::Message& m) {
     log::warn("rank {} sent a result after it was given up; ignored", m.source);
     return std::nullopt;
   }
+  auto o = decode_outcome(m);
+  const auto it = running_.find(m.source);
+  const int leader = it == running_.end() ? m.source : it->second.leader;
   running_.erase(m.source);
   idle_.insert(m.source);
-  auto o = decode_outcome(m);
-  if (!o.ok) failed_on_[o.object].insert(o.rank);
+  const auto g = groups_.find(leader);
+  if (g == groups_.end()) {
+    if (!o.ok) failed_on_[o.object].insert(o.rank);
+    return o;
+  }
+  g->second.outcomes.emplace(m.source, std::move(o));
+  if (g->second.outcomes.size() < g->second.members.size()) return std::nullopt;
+  auto job = group_outcome(g->second);
+  groups_.erase(g);
+  return job;
+}
+
+// A job on several ranks succeeded when every member did; its result is the leader's. A
+// failure reports (and a retry avoids) the members that failed themselves, not those that
+// stopped because of them.
+Outcome MpiExecutor::group_outcome(const Group& g) {
+  std::vector<int> culprits;
+  for (int rank : g.members) {
+    const Outcome& m = g.outcomes.at(rank);
+    if (!m.ok && !m.group_failure) culprits.push_back(rank);
+  }
+  if (culprits.empty())  // none said so: every member that failed is one
+    for (int rank : g.members)
+      if (!g.outcomes.at(rank).ok) culprits.push_back(rank);
+  Outcome o = g.outcomes.at(g.members.front());
+  o.rank = g.members.front();
+  o.ranks = static_cast<int>(g.members.size());
+  if (culprits.empty()) return o;
+  std::vector<std::pair<std::string, std::vector<int>>> errors;  // each message once, with its ranks
+  o.input_error = false;
+  for (int rank : culprits) {
+    const Outcome& m = g.outcomes.at(rank);
+    failed_on_[m.object].insert(rank);
+    o.input_error = o.input_error || m.input_error;
+    auto e = std::find_if(errors.begin(), errors.end(), [&](const auto& x) { return x.first == m.error; });
+    if (e == errors.end()) errors.push_back({m.error, {rank}});
+    else e->second.push_back(rank);
+  }
+  o.ok = false;
+  o.group_failure = false;
+  o.payload = {};
+  if (o.input_error) {
+    o.error = errors.front().first;  // bad input is the same on every member
+    return o;
+  }
+  std::vector<std::string> parts;
+  for (const auto& [error, ranks] : errors)
+    parts.push_back(fmt::format("rank{} {}: {}", ranks.size() > 1 ? "s" : "", fmt::join(ranks, ", "), error));
+  o.error = fmt::format("{}", fmt::join(parts, "; "));
   return o;
 }
 
@@ -185,19 +261,57 @@ std::optional<Outcome> MpiExecutor::overdue() {
       continue;
     Outcome o;
     o.object = it->second.object;
-    o.rank = rank;
+    o.rank = it->second.leader;
     o.seconds = ran;
     o.rank_lost = true;
-    o.error = fmt::format("{}; rank {} gets no more work", why, rank);
-    lost_.insert(rank);
-    running_.erase(it);
+    std::vector<int> given_up{rank};
+    if (const auto g = groups_.find(it->second.leader); g != groups_.end()) {
+      // The members still running wait in a collective for the one that stopped.
+      given_up.clear();
+      for (int member : g->second.members)
+        if (running_.count(member)) given_up.push_back(member);
+      o.ranks = static_cast<int>(g->second.members.size());
+      groups_.erase(g);
+    }
+    o.error = given_up.size() == 1 ? fmt::format("{}; rank {} gets no more work", why, rank)
+                                   : fmt::format("{}; ranks {} (its data-parallel group) get no more work", why,
+                                                 fmt::join(given_up, ", "));
+    for (int r : given_up) {
+      lost_.insert(r);
+      running_.erase(r);
+    }
     return o;
   }
   return std::nullopt;
 }
 
 
-void worker_loop(cluster::MpiComm& world, torch::Device device, double heartbeat_s) {
+namespace {
+
+// One member of a job on several ranks: the members form a communicator of their own (with
+// the tag the coordinator gave this group) and a data-parallel group over it, and run the
+// job together. Group rank 0's outcome carries the result, the others' none (run_train).
+Outcome run_in_group(const cluster::MpiComm& workers, const nlohmann::json& group, const workers::JobRequest& request,
+                     const workers::Inputs& held, torch::Device device) {
+  const auto members = group.at("members").get<std::vector<int>>();  // world ranks
+  std::vector<int> ranks;
+  for (int m : members) ranks.push_back(m - 1);
+  try {
+    cluster::MpiComm comm = workers.subgroup(ranks, group.at("tag").get<int>());
+    const auto together = cluster::make_data_parallel_group(comm, device);
+    return run_here(request, held, device, together.get());
+  } catch (const std::exception& e) {
+    // The other members may wait for this one in the group's making: the job timeout ends them.
+    Outcome o;
+    o.object = request.object;
+    o.error = fmt::format("forming the data-parallel group of ranks {} failed: {}", fmt::join(members, ", "), e.what());
+    return o;
+  }
+}
+
+}  // namespace
+
+void worker_loop(cluster::MpiComm& world, const cluster::MpiComm& workers, torch::Device device, double heartbeat_s) {
   workers::Inputs held;
   while (true) {
     auto m = world.recv(0, cluster::kAnyTag);
@@ -209,11 +323,14 @@ void worker_loop(cluster::MpiComm& world, torch::Device device, double heartbeat
       const Heartbeat beat(world, 0, mpi_tags::heartbeat, heartbeat_s);
       FieldReader r{m.bytes};
       const auto request = workers::JobRequest::deserialize(std::string(r.next()));
+      const auto group = r.next();
       while (r.pos < r.in.size()) {
         std::string object(r.next());
         held[object] = workers::Payload::deserialize(r.next());
       }
-      reply = encode_outcome(run_here(request, held, device));
+      const auto outcome = group.empty() ? run_here(request, held, device)
+                                         : run_in_group(workers, nlohmann::json::parse(group), request, held, device);
+      reply = encode_outcome(outcome);
     }
     world.send_message(0, mpi_tags::result, reply);
   }

@@ -5,11 +5,19 @@
 // result payload; it alone writes the archive. Workers ask for nothing: they run what they
 // are given until told to stop, and while a job runs they send heartbeats, so that a rank
 // gone silent (a frozen process, a lost node) is told apart from a job that takes long.
+//
+// A job that asks for several ranks (a data-parallel train job) waits until that many are
+// idle, then goes to all of them with the list of members: they form a communicator of their
+// own and run it together; the first member sends the result, the others a short outcome
+// without payload, and the job has ended once all of them have reported. Given up (timeout,
+// silence), it takes all members still running with it: they wait in a collective for the
+// one that stopped.
 #include <chrono>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "cluster/mpi_comm.h"
 #include "orchestrator/executor.h"
@@ -31,6 +39,7 @@ class MpiExecutor final : public Executor {
   MpiExecutor& operator=(const MpiExecutor&) = delete;
 
   std::size_t capacity() const override { return idle_.size(); }
+  std::size_t ranks_for(const workers::JobRequest& r) const override;
   bool can_take(const workers::JobRequest& r) const override;
   int submit(const workers::JobRequest& r, const InputLoader& load) override;
   Outcome wait() override;
@@ -44,10 +53,17 @@ class MpiExecutor final : public Executor {
  private:
   struct Running {
     std::string object;
+    int leader = 0;  // the job's first rank (a single-rank job: this one)
     std::chrono::steady_clock::time_point since, heard;
   };
-  int pick_rank(const workers::JobRequest& r) const;
+  struct Group {  // a job on several ranks
+    std::vector<int> members;          // the first is its leader
+    std::map<int, Outcome> outcomes;   // of the members that have reported
+  };
+  std::size_t score(const workers::JobRequest& r, int rank) const;
+  std::vector<int> pick_ranks(const workers::JobRequest& r, std::size_t count) const;
   std::optional<Outcome> take(const cluster::Message& m);
+  Outcome group_outcome(const Group& g);
   std::optional<Outcome> overdue();
   void stop_workers();
 
@@ -56,13 +72,19 @@ class MpiExecutor final : public Executor {
   HeartbeatListener listener_;
   std::set<int> idle_, lost_;
   std::map<int, Running> running_;
+  std::map<int, Group> groups_;  // by leader
+  int group_tag_ = 0;            // the last tag a group's communicator was made with
   std::map<int, std::set<std::string>> held_;  // inputs each worker keeps
   std::map<int, std::string> affinity_;         // the affinity of the last job each worker ran
   std::map<std::string, std::set<int>> failed_on_;  // a retry goes to another rank when it can
 };
 
-// A worker rank's loop: receive a job (and the inputs it lacks), run it, send the outcome;
-// while the job runs, a heartbeat goes to rank 0 every `heartbeat_s` (0: none).
-void worker_loop(cluster::MpiComm& world, torch::Device device, double heartbeat_s);
+// A worker rank's loop: receive a job (and the inputs it lacks), run it (alone, or with the
+// other members of its group), send the outcome; while the job runs, a heartbeat goes to
+// rank 0 every `heartbeat_s` (0: none). Heartbeats during a group's collectives need MPI
+// initialised with MPI_THREAD_MULTIPLE. `workers`: the communicator of the worker ranks
+// alone (world ranks 1, 2, ... in order), on which the groups are made; no message travels
+// on it, so no wildcard receive can take the messages that making a group exchanges.
+void worker_loop(cluster::MpiComm& world, const cluster::MpiComm& workers, torch::Device device, double heartbeat_s);
 
 }  // namespace strata

@@ -1,5 +1,7 @@
 // `strata run` under mpirun/srun: rank 0 coordinates and writes the archive, the other
 // ranks work. A world of one rank runs everything itself, like a plain `strata run`.
+#include <optional>
+
 #include "cluster/device.h"
 #include "cluster/mpi_comm.h"
 #include "core/util/error.h"
@@ -44,12 +46,26 @@ int coordinate(const sweep::Sweep& s, const RunOptions& opt, cluster::MpiComm& w
 bool under_mpi() { return cluster::MpiEnvironment::launched_under_mpi() && cluster::built_with_mpi(); }
 
 int run_sweep_mpi(const sweep::Sweep& s, const RunOptions& opt) {
-  cluster::MpiEnvironment env;
+  // A worker in a data-parallel job makes MPI calls (its group's collectives) while its
+  // heartbeat thread sends on the world communicator.
+  const bool two_threads = s.cluster.ranks_per_train_job > 1 && s.cluster.heartbeat_s > 0;
+  std::optional<cluster::MpiEnvironment> environment;
+  try {
+    environment.emplace(two_threads ? cluster::MpiEnvironment::Threading::multiple
+                                    : cluster::MpiEnvironment::Threading::serialized);
+  } catch (const RunError& e) {
+    if (!two_threads) throw;
+    fail_run("{} ([cluster] ranks_per_train_job > 1 with heartbeats needs MPI_THREAD_MULTIPLE; without it, set "
+             "heartbeat_s = 0)",
+             e.what());
+  }
+  auto& env = *environment;
   auto& world = env.world();
   if (world.size() == 1) return run_sweep(s, opt);
   if (opt.threads > 0) torch::set_num_threads(opt.threads);
   // GPUs go to the worker ranks of a node: the coordinator computes nothing, so it takes no
-  // GPU and np = GPUs + 1 fills a node. (Collective: every rank splits.)
+  // GPU and np = GPUs + 1 fills a node. Data-parallel groups are made on this communicator.
+  // (Collective: every rank splits.)
   const cluster::MpiComm workers = world.split(world.rank() == 0 ? 0 : 1, world.rank());
   if (world.rank() == 0) {
     log::info("coordinating {} worker ranks", world.size() - 1);
@@ -69,7 +85,7 @@ int run_sweep_mpi(const sweep::Sweep& s, const RunOptions& opt) {
   log::set_level(std::min(log::level(), log::Level::warn));  // one voice: the coordinator's
   try {
     const auto device = cluster::select_device(opt.device, workers.local_rank(), workers.local_size(), s.cluster.share_gpus);
-    worker_loop(world, device, s.cluster.heartbeat_s);
+    worker_loop(world, workers, device, s.cluster.heartbeat_s);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "strata: rank %d: %s\n", world.rank(), e.what());
     cluster::MpiEnvironment::abort(1);

@@ -67,6 +67,7 @@ void add_shards(EmbedJob& e, std::int64_t shards) {
     sh.config["shard"] = k;
     sh.config["shards"] = shards;
     sh.config["batch_size"] = e.model.batch_size;
+    sh.config["batch_tokens"] = e.model.batch_tokens;
     sh.id = job_id(sh.config);
     e.shards.push_back(sh);
   }

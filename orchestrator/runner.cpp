@@ -88,7 +88,9 @@ class Scheduler {
     std::stable_sort(ready.begin(), ready.end(),
                      [&](std::size_t a, std::size_t b) { return nodes_[a].request.cost > nodes_[b].request.cost; });
     for (std::size_t i : ready) {
-      if (ex_.capacity() == 0) break;
+      // A job that needs more idle ranks than there are holds them: cheaper jobs wait too,
+      // or single-rank jobs would keep taking the ranks a data-parallel job waits for.
+      if (ex_.capacity() < ex_.ranks_for(nodes_[i].request)) break;
       if (!ex_.can_take(nodes_[i].request)) continue;
       state_[i] = State::running;
       ++running_;
@@ -128,6 +130,7 @@ class Scheduler {
           for (const auto& [k, v] : node.attrs) g.set_attr(k, v);
           g.set_attr("seconds", o.seconds);
           g.set_attr("rank", static_cast<std::int64_t>(o.rank));
+          g.set_attr("ranks", static_cast<std::int64_t>(o.ranks));
         },
         node.links);
     state_[i] = State::done;

@@ -247,7 +247,8 @@ void parse_models(const toml::array& arr, const std::string& file, const std::fi
   std::set<std::string> names;
   for (const auto& e : arr) {
     Table t(*e.as_table(), file, "model",
-            {"name", "path", "import", "dataset", "pooling", "dtype", "max_tokens", "batch_size", "normalize"});
+            {"name", "path", "import", "dataset", "pooling", "dtype", "max_tokens", "batch_size", "batch_tokens",
+             "normalize"});
     ModelSpec m;
     m.name = t.required_str("name");
     if (!names.insert(m.name).second) t.fail(*t.node("name"), "model name '{}' is used twice", m.name);
@@ -261,6 +262,7 @@ void parse_models(const toml::array& arr, const std::string& file, const std::fi
     m.dtype = t.str("dtype", {"fp32", "fp16", "bf16"}).value_or("fp32");
     m.max_tokens = t.integer("max_tokens", 1, 1 << 20).value_or(512);
     m.batch_size = t.integer("batch_size", 1, 1 << 20).value_or(64);
+    m.batch_tokens = t.integer("batch_tokens", 0, std::int64_t{1} << 30).value_or(8192);
     m.normalize = t.boolean("normalize").value_or(false);
     s.models.push_back(m);
   }

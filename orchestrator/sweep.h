@@ -36,6 +36,7 @@ struct ModelSpec {
   std::string import_dataset;         // dataset path inside an .h5 import
   std::string pooling = "mean", dtype = "fp32";
   std::int64_t max_tokens = 512, batch_size = 64;
+  std::int64_t batch_tokens = 8192;  // padded tokens per batch at most (0: rows only)
   bool normalize = false;
   bool is_import() const { return !import_path.empty(); }
 };

@@ -12,6 +12,7 @@ import argparse
 import json
 import platform
 import sys
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 
@@ -92,6 +93,23 @@ def fmt_num(value, digits=3):
     return f"{v:.{digits}f}" if abs(v) < 1e5 else f"{v:.4g}"
 
 
+SEED_RESAMPLES = 2000
+
+
+def seed_bootstrap(values, rng, resamples=SEED_RESAMPLES):
+    """values [seeds, strata]: the mean over seeds and a 95% percentile interval from resampling
+    the seeds with replacement (NaN seeds, e.g. a stratum too small for an estimator, are skipped)."""
+    values = np.asarray(values, dtype=np.float64)
+    n = values.shape[0]
+    with warnings.catch_warnings():  # an all-NaN stratum gives NaN, not a warning
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(values, axis=0)
+        draws = values[rng.integers(0, n, size=(resamples, n))]  # [resamples, seeds, strata]
+        means = np.nanmean(draws, axis=1)
+        lo, hi = np.nanpercentile(means, [2.5, 97.5], axis=0)
+    return mean, lo, hi
+
+
 def weighted_mean(values, sizes):
     """Mean of per-stratum values weighted by stratum size (plain mean without sizes)."""
     if values is None:
@@ -164,6 +182,7 @@ class Report:
     def write(self):
         self.summary()
         self.paper_tables()
+        self.seed_intervals()
         self.embedding_sections()
         self.ablations()
         self.sweep_views()
@@ -316,6 +335,60 @@ class Report:
                                                    "weighted_sparsity_hi")], csv_rows)
         p.table(None, rows, caption=f"Table 2 — gating-weighted sparsity per stratum (preset {first.preset})",
                 header_rows=[top, sub], text_columns=(0,), csv_name=csv2)
+
+    # --- over seeds ------------------------------------------------------------------------
+
+    SEED_FIGURES = [("dims/pca", "PCA dim"), ("dims/twonn", "TwoNN"), ("dims/mle", "MLE"),
+                    ("weighted_sparsity", "weighted sparsity"), ("entropy_by_stratum", "gating entropy")]
+
+    def seed_groups(self):
+        """Runs that differ in the training seed alone and share their strata, by (embedding, settings)."""
+        groups = OrderedDict()
+        for r in self.done:
+            groups.setdefault((r.embedding, key_of(r.settings, ("seed",))), []).append(r)
+        shared, split = [], 0
+        for rs in groups.values():
+            if len({r.settings.get("seed") for r in rs}) < 2:
+                continue
+            labels = [self.a.get(f"{r.path}/out/strata") for r in rs]
+            if any(lab is None for lab in labels) or any(not np.array_equal(labels[0], lab) for lab in labels[1:]):
+                split += 1  # strata found on the gating differ between seeds: stratum k is not one set
+                continue
+            shared.append(rs)
+        return shared, split
+
+    def seed_intervals(self):
+        p = self.page
+        p.section("seeds", "Over training seeds")
+        p.para("For runs that differ in the training seed alone and share their strata (strata found on the "
+               "embeddings), each per-stratum figure as its mean over seeds with a 95% bootstrap interval over "
+               f"seeds ({SEED_RESAMPLES} resamples of the seeds with replacement, percentile bounds). With few "
+               "seeds the interval is coarse; it says how much the figure moves with the seed.")
+        groups, split = self.seed_groups()
+        if split:
+            p.para(f"{split} group(s) of runs differ in the seed alone but have different strata (strata found "
+                   "on the gating vectors): stratum k is not the same set of points across their seeds, so they "
+                   "are left out.", "note")
+        if not groups:
+            p.para("The sweep has no runs that differ in the training seed alone: nothing to show.", "note")
+            return
+        header = ["embedding", "preset", "settings", "seeds", "stratum", "figure", "mean", "lo", "hi", "per seed"]
+        rows = []
+        rng = np.random.default_rng(0)
+        for rs in groups:
+            first = rs[0]
+            for name, label in self.SEED_FIGURES:
+                per_seed = [self.a.get(f"{r.path}/analysis/{name}") for r in rs]
+                if any(v is None for v in per_seed):
+                    continue
+                values = np.asarray(per_seed, dtype=np.float64)  # [seeds, strata]
+                mean, lo, hi = seed_bootstrap(values, rng)
+                for s in range(values.shape[1]):
+                    rows.append([first.embedding, first.preset, describe({k: v for k, v in first.settings.items() if k != "seed"}), len(rs), s, label,
+                                 fmt_num(mean[s], 4), fmt_num(lo[s], 4), fmt_num(hi[s], 4),
+                                 " ".join(fmt_num(v, 4) for v in values[:, s])])
+        write_csv(self.out / "tables/seed_intervals.csv", header, rows)
+        p.table(header, rows[:MAX_LISTED], text_columns=(0, 1, 2, 5, 9), csv_name="tables/seed_intervals.csv")
 
     def _long_csvs(self):
         """Tables 1 and 2 of every finished run, one row per run and stratum."""

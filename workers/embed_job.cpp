@@ -57,6 +57,7 @@ nn::EmbedOptions embed_options(const EmbedJob& job) {
   opt.dtype = job.dtype;
   opt.max_tokens = job.max_tokens;
   opt.batch_size = job.batch_size;
+  opt.max_batch_tokens = job.batch_tokens;
   opt.normalize = job.normalize;
   return opt;
 }

@@ -47,11 +47,25 @@ void inject_failure(const JobRequest& r) {
   fail_run("injected failure of {} job {} (STRATA_INJECT_FAILURE={})", r.kind, r.id, s);
 }
 
+// A member of a data-parallel group that fails before training tells the others, which
+// would otherwise wait for it in training's first collective.
+Payload execute_train(const JobRequest& r, const Inputs& in, torch::Device device, cluster::ProcessGroup* group) {
+  TrainJob job;
+  const torch::Tensor *X = nullptr, *labels = nullptr;
+  cluster::run_together(group, device, [&] {
+    inject_failure(r);
+    job = train_job_from_json(r.spec);
+    X = &input(in, r.inputs.at(1)).tensor("data");
+    labels = &input(in, "/corpus").tensor("label");
+  });
+  return run_train(job, *X, *labels, device, group);
+}
+
 }  // namespace
 
 std::string JobRequest::serialize() const {
-  const nlohmann::json j{{"object", object}, {"id", id},     {"kind", kind},        {"spec", spec},
-                         {"inputs", inputs}, {"cost", cost}, {"affinity", affinity}};
+  const nlohmann::json j{{"object", object}, {"id", id},     {"kind", kind},         {"spec", spec},
+                         {"inputs", inputs}, {"cost", cost}, {"affinity", affinity}, {"ranks", ranks}};
   return j.dump();
 }
 
@@ -65,10 +79,12 @@ JobRequest JobRequest::deserialize(const std::string& bytes) {
   r.inputs = j.at("inputs").get<std::vector<std::string>>();
   r.cost = j.at("cost");
   r.affinity = j.at("affinity");
+  r.ranks = j.at("ranks");
   return r;
 }
 
 Payload execute(const JobRequest& r, const Inputs& in, torch::Device device, cluster::ProcessGroup* group) {
+  if (r.kind == "train") return execute_train(r, in, device, group);
   inject_failure(r);
   if (r.kind == "corpus") return corpus_payload(build_corpus(corpus_job_from_json(r.spec)));
   if (r.kind == "embed") {
@@ -82,10 +98,6 @@ Payload execute(const JobRequest& r, const Inputs& in, torch::Device device, clu
     if (job.kind != "null_model") return run_embed(job, corpus, device);
     const auto& source = input(in, r.inputs.at(1)).tensor("data");
     return run_embed(job, corpus, device, &source);
-  }
-  if (r.kind == "train") {
-    const auto& X = input(in, r.inputs.at(1)).tensor("data");
-    return run_train(train_job_from_json(r.spec), X, input(in, "/corpus").tensor("label"), device, group);
   }
   if (r.kind == "analysis") {
     const auto& corpus = input(in, "/corpus");

@@ -24,6 +24,8 @@ struct JobRequest {
   double cost = 1;                  // relative cost estimate: larger jobs are scheduled first
   std::string affinity;             // jobs with equal affinity prefer the rank that ran the last
                                     // one (e.g. it holds their model loaded); "" for none
+  int ranks = 1;                    // ranks it asks for: a train job on several is trained
+                                    // data-parallel (an executor may give it fewer)
 
   std::string serialize() const;
   static JobRequest deserialize(const std::string& bytes);
@@ -32,7 +34,9 @@ struct JobRequest {
 using Inputs = std::map<std::string, Payload>;  // archive object -> its payload
 
 // Runs one job. Throws InputError for bad input (not worth retrying), anything else for
-// failures that another attempt may not repeat.
+// failures that another attempt may not repeat. `group`: the ranks that train a train job
+// together, each calling this with the same request and inputs; a rank that fails makes all
+// of them throw (cluster::run_together), and only group rank 0 returns the full result.
 Payload execute(const JobRequest& r, const Inputs& inputs, torch::Device device,
                 cluster::ProcessGroup* group = nullptr);
 

@@ -62,7 +62,8 @@ CorpusJob corpus_job_from_json(const nlohmann::json& j) {
 nlohmann::json to_json(const EmbedJob& j) {
   nlohmann::json out{{"kind", j.kind}, {"model_path", j.model_path.string()}, {"import_path", j.import_path.string()},
                      {"import_dataset", j.import_dataset}, {"pooling", j.pooling}, {"dtype", j.dtype},
-                     {"max_tokens", j.max_tokens}, {"batch_size", j.batch_size}, {"normalize", j.normalize},
+                     {"max_tokens", j.max_tokens}, {"batch_size", j.batch_size}, {"batch_tokens", j.batch_tokens},
+                     {"normalize", j.normalize},
                      {"seed", j.seed}, {"shard", j.shard}, {"shards", j.shards}};
   if (j.synthetic) out["synthetic"] = synthetic_json(*j.synthetic);
   return out;
@@ -78,6 +79,7 @@ EmbedJob embed_job_from_json(const nlohmann::json& j) {
   e.dtype = j.at("dtype");
   e.max_tokens = j.at("max_tokens");
   e.batch_size = j.at("batch_size");
+  e.batch_tokens = j.at("batch_tokens");
   e.normalize = j.at("normalize");
   e.seed = j.at("seed");
   e.shard = j.at("shard");

@@ -40,7 +40,7 @@ struct EmbedJob {
   std::string kind;  // text_model | import | synthetic | null_model | merge_shards
   std::filesystem::path model_path, import_path;
   std::string import_dataset, pooling = "mean", dtype = "fp32";
-  std::int64_t max_tokens = 512, batch_size = 64;
+  std::int64_t max_tokens = 512, batch_size = 64, batch_tokens = 0;
   bool normalize = false;
   std::optional<SyntheticSpec> synthetic;
   std::uint64_t seed = 0;  // null model draws

@@ -34,6 +34,7 @@ Payload run_train(const TrainJob& job, const torch::Tensor& X, const torch::Tens
   const auto cfg = moe_config(job);
   moe::validate(cfg, X.size(1));
   auto r = moe::train_moe(X, labels, cfg, device, group);
+  if (group != nullptr && group->rank() != 0) return {};  // group rank 0 reports the result
   Payload p;
   for (const auto& [name, t] : r.params) p.tensors["params/" + name] = t.to(torch::kCPU).contiguous();
   p.tensors["train/loss"] = torch::tensor(r.loss, torch::kFloat64);

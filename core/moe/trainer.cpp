@@ -81,8 +81,11 @@ void Trainer::synchronize_parameters() {
 
 void Trainer::average_gradients(double share) {
   std::vector<torch::Tensor> flat;
-  for (const auto& p : params_)
-    flat.push_back((p.grad().defined() ? p.grad() : torch::zeros_like(p)).reshape(-1) * share);
+  for (const auto& p : params_) {
+    // A rank whose share failed adds nothing (its gradients may be half-computed).
+    const bool mine = p.grad().defined() && !error_;
+    flat.push_back(mine ? p.grad().reshape(-1) * share : torch::zeros({p.numel()}, p.options()));
+  }
   auto buf = torch::cat(flat);
   group_->allreduce_sum(buf);
   std::int64_t at = 0;
@@ -97,11 +100,19 @@ torch::Tensor Trainer::step(const torch::Tensor& X, const torch::Tensor& labels,
   const auto local = distributed(group_) ? index.tensor_split(group_->size())[group_->rank()] : index;
   adam_.zero_grad();
   auto summed = torch::zeros({}, X.options().dtype(torch::kFloat64));
-  if (local.size(0) > 0) {
-    const auto lb = labels.defined() ? labels.index_select(0, local) : torch::Tensor();
-    const auto loss = model_.batch_loss(X.index_select(0, local), lb);
-    loss.backward();
-    summed = loss.detach().to(torch::kFloat64) * static_cast<double>(local.size(0));
+  if (local.size(0) > 0 && !error_) {
+    try {
+      const auto lb = labels.defined() ? labels.index_select(0, local) : torch::Tensor();
+      const auto loss = model_.batch_loss(X.index_select(0, local), lb);
+      loss.backward();
+      summed = loss.detach().to(torch::kFloat64) * static_cast<double>(local.size(0));
+    } catch (...) {
+      // The other ranks wait for this one in the gradient sum: it goes on taking part, adding
+      // nothing, until end_epoch tells every rank (one read-back per epoch, not per step).
+      if (!distributed(group_)) throw;
+      error_ = std::current_exception();
+      summed = torch::zeros({}, X.options().dtype(torch::kFloat64));
+    }
   }
   if (distributed(group_))
     average_gradients(static_cast<double>(local.size(0)) / static_cast<double>(index.size(0)));
@@ -110,19 +121,40 @@ torch::Tensor Trainer::step(const torch::Tensor& X, const torch::Tensor& labels,
   return summed;
 }
 
+double Trainer::end_epoch(const torch::Tensor& summed) {
+  if (!distributed(group_)) return summed.item<double>();
+  auto both = torch::stack({summed, torch::full({}, error_ ? 1.0 : 0.0, summed.options())});
+  group_->allreduce_sum(both);
+  const auto host = both.to(torch::kCPU);
+  if (error_) std::rethrow_exception(error_);
+  const auto others = static_cast<int>(host[1].item<double>());
+  if (others == 1)
+    throw cluster::GroupFailure("stopped: another rank of its data-parallel group failed during training");
+  if (others > 1)
+    throw cluster::GroupFailure(
+        fmt::format("stopped: {} other ranks of its data-parallel group failed during training", others));
+  return host[0].item<double>();
+}
+
 TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const MoeConfig& cfg, torch::Device device,
                       cluster::ProcessGroup* group) {
-  const auto Xc = checked_inputs(X);
-  validate(cfg, Xc.size(1));
-  const auto N = Xc.size(0);
-  const auto labels_c = checked_labels(labels, cfg, N);
-  auto inputs = prepare_inputs(Xc, cfg);
-  const auto Xd = inputs.X.to(device);
-  const auto labels_d = labels_c.defined() ? labels_c.to(device) : torch::Tensor();
-
-  auto init_gen = init_generator(cfg.seed);
+  // Each rank sets up alone; one that fails here tells the others, which would otherwise
+  // wait for it in the parameter broadcast.
+  torch::Tensor Xd, labels_d;
+  PreparedInputs inputs;
+  std::unique_ptr<MoeModel> model;
   auto order_gen = shuffle_generator(cfg.seed);
-  auto model = make_model(cfg, Xd.size(1), init_gen, device);
+  cluster::run_together(group, device, [&] {
+    const auto Xc = checked_inputs(X);
+    validate(cfg, Xc.size(1));
+    const auto labels_c = checked_labels(labels, cfg, Xc.size(0));
+    inputs = prepare_inputs(Xc, cfg);
+    Xd = inputs.X.to(device);
+    labels_d = labels_c.defined() ? labels_c.to(device) : torch::Tensor();
+    auto init_gen = init_generator(cfg.seed);
+    model = make_model(cfg, Xd.size(1), init_gen, device);
+  });
+  const auto N = Xd.size(0);
   Trainer trainer(*model, cfg.lr, group);
   trainer.synchronize_parameters();
 
@@ -132,8 +164,7 @@ TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const
     const auto order = epoch_permutation(order_gen, N).to(device);
     auto total = torch::zeros({}, Xd.options().dtype(torch::kFloat64));
     for (const auto& batch : order.split(cfg.batch_size)) total += trainer.step(Xd, labels_d, batch);
-    if (distributed(group)) group->allreduce_sum(total);
-    r.loss.push_back(total.item<double>() / static_cast<double>(N));  // the one read-back per epoch
+    r.loss.push_back(trainer.end_epoch(total) / static_cast<double>(N));  // the one read-back per epoch
     log::debug("moe: epoch {}/{} loss {:.6g}", epoch + 1, cfg.epochs, r.loss.back());
     if (epoch + 1 == std::max<std::int64_t>(1, cfg.epochs / 2)) crash_point("train");
   }

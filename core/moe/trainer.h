@@ -16,9 +16,12 @@
 //   4. the loss of an epoch is the mean over its points of the batch losses (each batch weighted
 //      by its size; the plain mean over batches when all batches have the same size);
 //   5. evaluation on all points without gradients.
+// With a group of several ranks, a rank that fails tells the others at the next collective
+// point (after its setup, at the end of an epoch) and every rank throws, none left waiting.
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <utility>
@@ -73,7 +76,15 @@ class Trainer {
   // One optimiser step on this rank's share of the mini-batch `index` (rows of X and labels,
   // all on the model's device). Returns this rank's loss times its share of points, as a
   // device scalar (float64), so that epochs add these up without reading them back.
+  // With a group of several ranks, an error in this rank's share is kept (not thrown) and
+  // the rank goes on taking part in the gradient sums, adding nothing, until end_epoch.
   torch::Tensor step(const torch::Tensor& X, const torch::Tensor& labels, const torch::Tensor& index);
+
+  // The epoch's summed loss over all ranks from this rank's sum of step() results (the one
+  // read-back of the epoch). Collective with a group: when some rank's share failed, every
+  // rank throws (that rank its own error, the others cluster::GroupFailure), so no rank is
+  // left waiting in a collective.
+  double end_epoch(const torch::Tensor& summed);
 
  private:
   void average_gradients(double share);
@@ -82,6 +93,7 @@ class Trainer {
   std::vector<torch::Tensor> params_;
   Adam adam_;
   cluster::ProcessGroup* group_;
+  std::exception_ptr error_;  // the failure of this rank's share, kept until end_epoch
 };
 
 }  // namespace strata::moe

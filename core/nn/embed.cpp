@@ -25,11 +25,13 @@ std::vector<std::int64_t> batch_order(const std::vector<std::int64_t>& lengths, 
 
 // How many rows, from position `start` of `order`, form the next batch: at most batch_size,
 // and under max_batch_tokens padded tokens when that is set (always at least one row).
+// mean-with-padding takes batches of exactly batch_size rows, as its reference does: its value
+// depends on the batch's longest row.
 std::int64_t batch_rows(const std::vector<std::int64_t>& lengths, const std::vector<std::int64_t>& order,
                         std::int64_t start, const EmbedOptions& opt) {
   const auto N = static_cast<std::int64_t>(order.size());
   const std::int64_t most = std::min(opt.batch_size, N - start);
-  if (opt.max_batch_tokens <= 0) return most;
+  if (opt.max_batch_tokens <= 0 || opt.pooling == "mean-with-padding") return most;
   std::int64_t count = 1, longest = lengths[order[start]];
   while (count < most) {
     const std::int64_t width = std::max(longest, lengths[order[start + count]]);

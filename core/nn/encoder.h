@@ -38,7 +38,8 @@ struct EmbedOptions {
   std::int64_t max_tokens = 512;
   std::int64_t batch_size = 64;
   // > 0: a batch also ends before its padded size (rows x longest row) would pass this many
-  // tokens, so short rows go in large batches and long rows in small ones.
+  // tokens, so long rows go in smaller batches and peak memory stays bounded. Not applied to
+  // mean-with-padding, whose values depend on the batch.
   std::int64_t max_batch_tokens = 0;
   bool normalize = false;  // L2-normalise each pooled row
   bool sort_by_length = true;

@@ -94,6 +94,35 @@ for src in images_of(bpage):
     assert (tmp / "broken-report" / src).is_file(), src
 print("report: failed run and missing parts reported")
 
+# --- intervals over training seeds ----------------------------------------------------------
+# Two seeds of a short quickstart: the strata (k-means on the embeddings) are shared, so each
+# per-stratum figure gets a mean over seeds and a bootstrap interval over seeds.
+sweep_text = (SOURCE / "sweeps" / "quickstart.toml").read_text()
+assert "seeds = [0]" in sweep_text and "epochs = 40" in sweep_text
+two_seeds = tmp / "two_seeds.toml"
+two_seeds.write_text(sweep_text.replace("seeds = [0]", "seeds = [0, 1]").replace("epochs = 40", "epochs = 3")
+                     .replace("bootstrap = 50", "bootstrap = 0"))
+seed_archive = tmp / "two_seeds.h5"
+strata("run", two_seeds, "--archive", seed_archive, "--threads", "2", "--no-report", "--quiet")
+seed_out = tmp / "seed_report"
+proc = report(seed_archive, seed_out)
+assert proc.returncode == 0, proc.stderr
+with open(seed_out / "tables" / "seed_intervals.csv", newline="") as f:
+    seed_rows = list(csv.DictReader(f))
+with h5py.File(seed_archive, "r") as h:
+    runs = [h["runs"][k] for k in h["runs"]]
+    assert len(runs) == 2
+    expected = np.mean([r["analysis/weighted_sparsity"][()] for r in runs], axis=0)
+ws = [r for r in seed_rows if r["figure"] == "weighted sparsity"]
+assert len(ws) == len(expected) and all(r["seeds"] == "2" for r in ws), ws
+for r, want in zip(ws, expected):
+    mean, lo, hi = float(r["mean"]), float(r["lo"]), float(r["hi"])
+    assert abs(mean - want) < 1e-3 and lo <= mean <= hi, (r, want)
+    per_seed = [float(v) for v in r["per seed"].split()]
+    assert lo == min(per_seed) or abs(lo - min(per_seed)) < 1e-3, r  # two seeds: the bounds are the two values
+assert {r["figure"] for r in seed_rows} == {"PCA dim", "TwoNN", "MLE", "weighted sparsity", "gating entropy"}
+print(f"over seeds: {len(seed_rows)} per-stratum intervals, weighted sparsity as in the archive")
+
 # --- the page in a browser ----------------------------------------------------------------------
 chromium = shutil.which("chromium") or shutil.which("chromium-browser")
 if chromium is None:

@@ -214,3 +214,76 @@ TEST_CASE("two data-parallel ranks train the same model as one process", "[moe]"
   for (std::size_t i = 0; i < ranks[0].params.size(); ++i)
     CHECK(torch::equal(ranks[0].params[i].second, ranks[1].params[i].second));
 }
+
+
+// Runs `fn(group, rank)` on two thread ranks; returns what each threw ("" for nothing; an
+// InputError's message prefixed with "input: ", a GroupFailure's with "group: ").
+template <typename Fn>
+std::vector<std::string> on_two_ranks(Fn fn) {
+  ThreadWorld world(2);
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 2; ++r)
+    threads.emplace_back([&, r] {
+      ThreadGroup g(world, r);
+      try {
+        fn(g, r);
+      } catch (const strata::InputError& e) {
+        errors[r] = std::string("input: ") + e.what();
+      } catch (const strata::cluster::GroupFailure& e) {
+        errors[r] = std::string("group: ") + e.what();
+      } catch (const std::exception& e) {
+        errors[r] = e.what();
+      }
+    });
+  for (auto& t : threads) t.join();  // a rank left waiting in a collective would hang here
+  return errors;
+}
+
+TEST_CASE("a rank that fails in its setup makes every rank of the group throw", "[moe]") {
+  auto bad = blobs(40, 5);
+  bad[7][1] = std::numeric_limits<float>::quiet_NaN();
+  const auto errors = on_two_ranks([&](strata::cluster::ProcessGroup& g, int rank) {
+    train_moe(rank == 1 ? bad : blobs(40, 5), {}, tiny_config(), torch::kCPU, &g);
+  });
+  CHECK_THAT(errors[1], Catch::Matchers::StartsWith("input: ") && Catch::Matchers::Contains("NaN"));
+  CHECK_THAT(errors[0], Catch::Matchers::Equals("group: stopped: another rank of its data-parallel group failed"));
+}
+
+TEST_CASE("a rank whose share of a step fails makes every rank throw at the epoch's end", "[moe]") {
+  const auto X = blobs(48, 6);
+  const auto cfg = tiny_config();
+  std::vector<int> steps(2, 0);
+  const auto errors = on_two_ranks([&](strata::cluster::ProcessGroup& g, int rank) {
+    auto gen = init_generator(cfg.seed);
+    auto model = make_model(cfg, X.size(1), gen, torch::kCPU);
+    Trainer trainer(*model, cfg.lr, &g);
+    trainer.synchronize_parameters();
+    auto total = torch::zeros({}, torch::kFloat64);
+    const auto batches = torch::arange(48).split(cfg.batch_size);
+    for (std::size_t b = 0; b < batches.size(); ++b) {
+      // Rank 1's second share has the wrong width: its model cannot take it.
+      const auto& rows = rank == 1 && b == 1 ? X.narrow(1, 0, 11) : X;
+      total += trainer.step(rows, {}, batches[b]);
+      ++steps[rank];
+    }
+    trainer.end_epoch(total);
+  });
+  CHECK(steps == std::vector<int>{3, 3});  // the failing rank took part in every gradient sum
+  CHECK_FALSE(errors[1].empty());
+  CHECK_THAT(errors[1], !Catch::Matchers::StartsWith("group: ") && !Catch::Matchers::StartsWith("input: "));
+  CHECK_THAT(errors[0],
+             Catch::Matchers::Equals("group: stopped: another rank of its data-parallel group failed during training"));
+}
+
+TEST_CASE("end_epoch sums the ranks' losses when none failed", "[moe]") {
+  std::vector<double> sums(2);
+  const auto errors = on_two_ranks([&](strata::cluster::ProcessGroup& g, int rank) {
+    auto gen = init_generator(1);
+    auto model = make_model(tiny_config(), 12, gen, torch::kCPU);
+    Trainer trainer(*model, 1e-2, &g);
+    sums[rank] = trainer.end_epoch(torch::full({}, rank == 0 ? 1.5 : 2.25, torch::kFloat64));
+  });
+  CHECK(errors == std::vector<std::string>{"", ""});
+  CHECK(sums == std::vector<double>{3.75, 3.75});
+}

@@ -1,0 +1,167 @@
+"""`[cluster] ranks_per_train_job = 2` under mpirun: each train job runs data-parallel on two
+worker ranks (MPI collectives on the CPU) and matches the single-process run; two groups run
+at once when there are four workers; one worker trains alone; a member that fails, or freezes,
+takes its group's attempt with it and the job is retried. Job ids never change."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+
+from strata_test import BIN, SOURCE, assert_same_datasets, datasets, scratch, strata
+
+if shutil.which("mpirun") is None:
+    print("mpirun not found")
+    sys.exit(77)
+
+tmp = scratch("mpi-data-parallel")
+TINY = (SOURCE / "tests" / "mpi" / "tiny.toml").read_text()
+
+
+def sweep(name, cluster):
+    path = tmp / f"{name}.toml"
+    path.write_text(TINY + "\n[cluster]\n" + cluster + "\n")
+    return path
+
+
+def mpirun(n, sweep_file, archive, env=None):
+    cmd = ["mpirun", "--oversubscribe", "-np", str(n)]
+    if os.geteuid() == 0:
+        cmd.append("--allow-run-as-root")
+    cmd += ["--mca", "btl", "self,vader", BIN, "run", str(sweep_file), "--archive", str(archive), "--threads", "1",
+            "--no-report", "--log-json"]
+    e = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1", OMP_NUM_THREADS="1")
+    e.update(env or {})
+    return subprocess.run(cmd, capture_output=True, text=True, env=e, timeout=120)
+
+
+def events(p):
+    return [json.loads(line) for line in p.stdout.splitlines()]
+
+
+def attrs(archive, kind):
+    with h5py.File(archive, "r") as f:
+        return {name: dict(g.attrs) for name, g in f[kind].items()}
+
+
+def assert_close_datasets(a, b):
+    """The same datasets; floats within rtol 1e-4. Two ranks each take half of every batch and
+    sum their gradients: the same sums as one process, added in another order, so float32
+    rounding differs from the first step on (bitwise equality is not to be had). Integer
+    outputs derived from them (supports, argmax of the gating, counts) may flip where two
+    values nearly tie: at most 1% of entries."""
+    da, db = datasets(a), datasets(b)
+    assert sorted(da) == sorted(db), f"different datasets: {sorted(set(da) ^ set(db))}"
+    for k in da:
+        x, y = np.asarray(da[k]), np.asarray(db[k])
+        if x.dtype.kind in "fiub":
+            assert x.shape == y.shape and x.dtype == y.dtype, k
+        if x.dtype.kind == "f":
+            assert np.allclose(x, y, rtol=1e-4, atol=1e-5, equal_nan=True), \
+                f"{k}: max difference {np.nanmax(np.abs(x - y))}"
+        elif x.dtype.kind in "iub":
+            assert x.size == 0 or np.mean(x == y) >= 0.99, f"{k}: {np.mean(x != y):.2%} of entries differ"
+        else:
+            assert np.array_equal(np.asarray(x, dtype=object), np.asarray(y, dtype=object)), f"{k} differs"
+    return len(da)
+
+
+def check_done(archive, ranks):
+    """Every job done; every train job ran on `ranks` ranks, the others on one."""
+    for kind in ("corpus", "embeddings", "trained", "runs"):
+        with h5py.File(archive, "r") as f:
+            objs = [f[kind]] if kind == "corpus" else list(f[kind].values())
+            assert objs and all(o.attrs["status"] == "done" for o in objs), kind
+            want = ranks if kind == "trained" else 1
+            assert all(o.attrs["ranks"] == want for o in objs), (kind, [o.attrs["ranks"] for o in objs])
+
+
+k2 = sweep("k2", "ranks_per_train_job = 2")
+
+# One process: the key changes nothing, not even a bit.
+reference = tmp / "reference.h5"
+strata("run", SOURCE / "tests" / "mpi" / "tiny.toml", "--archive", reference, "--threads", "1", "--no-report")
+plain = tmp / "plain.h5"
+strata("run", k2, "--archive", plain, "--threads", "1", "--no-report")
+assert_same_datasets(reference, plain)
+check_done(plain, 1)
+print("one process: ranks_per_train_job = 2 gives the archive of ranks_per_train_job = 1 bit for bit")
+
+# Two workers, one group of two: every train job data-parallel, same ids, results within rtol.
+a = tmp / "np3.h5"
+p = mpirun(3, k2, a)
+assert p.returncode == 0, (p.returncode, p.stderr)
+check_done(a, 2)
+assert all(t["rank"] == 1 for t in attrs(a, "trained").values())  # the group's first member reports
+count = assert_close_datasets(plain, a)
+print(f"mpirun -np 3, 2 ranks per train job: {count} datasets as in one process (rtol 1e-4)")
+
+# Four workers: two groups train at once. Heartbeats every 5 ms fly during the collectives.
+a = tmp / "np5.h5"
+p = mpirun(5, sweep("k2-beats", "ranks_per_train_job = 2\nheartbeat_s = 0.005\nheartbeat_timeout_s = 30"), a)
+assert p.returncode == 0, (p.returncode, p.stderr)
+check_done(a, 2)
+ev = events(p)
+running, most = set(), 0
+for e in ev:
+    if e.get("kind") == "train" and e["event"] == "job_started":
+        running.add(e["job"])
+        most = max(most, len(running))
+    elif e.get("kind") == "train" and e["event"] in ("job_done", "job_failed"):
+        running.discard(e["job"])
+assert most == 2, most
+assert {e["rank"] for e in ev if e["event"] == "job_started" and e["kind"] == "train"} <= {1, 2, 3, 4}
+assert_close_datasets(plain, a)
+print("mpirun -np 5: two data-parallel groups ran at once, same results")
+
+# One worker: the job takes the ranks there are.
+a = tmp / "np2.h5"
+p = mpirun(2, k2, a)
+assert p.returncode == 0, (p.returncode, p.stderr)
+check_done(a, 1)
+assert_same_datasets(plain, a)
+print("mpirun -np 2: one worker trains alone, bit for bit the single-process archive")
+
+# A member fails (rank 2, every train job it is in): its group's attempt fails as a whole, no
+# member is left waiting, and the retry waits for two ranks where the job has not failed.
+a = tmp / "fail-rank2.h5"
+p = mpirun(4, k2, a, env={"STRATA_INJECT_FAILURE": "train@2"})
+assert p.returncode == 0, (p.returncode, p.stderr)
+ev = events(p)
+failed = [e for e in ev if e["event"] == "job_failed"]
+assert failed and all(e["kind"] == "train" and not e["final"] for e in failed), failed
+# Only rank 2's own error is reported; the member it stopped is not blamed, nor avoided.
+assert all(e["error"].startswith("rank 2: injected failure") and "stopped" not in e["error"] for e in failed), failed
+check_done(a, 2)
+assert_close_datasets(plain, a)
+print(f"a failing member: {len(failed)} group attempts failed together, retried elsewhere, same results")
+
+# Every member fails: the job is recorded failed with one message, the sweep goes on, exit 1.
+a = tmp / "fail-all.h5"
+p = mpirun(3, k2, a, env={"STRATA_INJECT_FAILURE": "train"})
+assert p.returncode == 1, (p.returncode, p.stderr)
+for t in attrs(a, "trained").values():
+    assert t["status"] == "failed" and t["error"].startswith("ranks 1, 2: injected failure"), t
+print("a train job failing on every member: recorded failed, exit code 1")
+
+# A member freezes (SIGSTOP, no heartbeats): the group is given up, both ranks with it (the
+# other one waits in a collective), and the job is retried on the one worker left, alone.
+a = tmp / "hang.h5"
+p = mpirun(4, sweep("k2-hang", "ranks_per_train_job = 2\nheartbeat_s = 0.2\nheartbeat_timeout_s = 2"), a,
+           env={"STRATA_INJECT_FAILURE": "hang:train@2"})
+assert p.returncode == 0, (p.returncode, p.stderr)
+ev = events(p)
+failed = [e for e in ev if e["event"] == "job_failed"]
+assert len(failed) == 1 and failed[0]["rank_lost"], failed
+assert "rank 2 silent for" in failed[0]["error"] and "ranks 1, 2 (its data-parallel group)" in failed[0]["error"], \
+    failed[0]["error"]
+later = [e for e in ev if e["event"] == "job_started" and e["t"] > failed[0]["t"]]
+assert later and all(e["rank"] == 3 for e in later), later
+trained = attrs(a, "trained")
+assert all(t["status"] == "done" for t in trained.values())
+assert sorted(t["ranks"] for t in trained.values()) == [1] * 8, trained
+print("a frozen member: its group given up, the job retried on the last worker alone")
+print("ok")
