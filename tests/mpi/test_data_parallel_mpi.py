@@ -3,15 +3,13 @@ worker ranks (MPI collectives on the CPU) and matches the single-process run; tw
 at once when there are four workers; one worker trains alone; a member that fails, or freezes,
 takes its group's attempt with it and the job is retried. Job ids never change."""
 import json
-import os
 import shutil
-import subprocess
 import sys
 
 import h5py
 import numpy as np
 
-from strata_test import BIN, SOURCE, assert_same_datasets, datasets, scratch, strata
+from strata_test import SOURCE, assert_same_datasets, datasets, mpirun_strata, scratch, strata
 
 if shutil.which("mpirun") is None:
     print("mpirun not found")
@@ -28,14 +26,7 @@ def sweep(name, cluster):
 
 
 def mpirun(n, sweep_file, archive, env=None):
-    cmd = ["mpirun", "--oversubscribe", "-np", str(n)]
-    if os.geteuid() == 0:
-        cmd.append("--allow-run-as-root")
-    cmd += ["--mca", "btl", "self,vader", BIN, "run", str(sweep_file), "--archive", str(archive), "--threads", "1",
-            "--no-report", "--log-json"]
-    e = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1", OMP_NUM_THREADS="1")
-    e.update(env or {})
-    return subprocess.run(cmd, capture_output=True, text=True, env=e, timeout=120)
+    return mpirun_strata(n, sweep_file, archive, "--log-json", env=env, timeout=120)
 
 
 def events(p):

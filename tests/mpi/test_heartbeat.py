@@ -2,14 +2,13 @@
 and a rank whose process freezes inside a job is found by its silence within seconds; its job
 is reported failed, naming the rank, and retried on another rank."""
 import json
-import os
 import shutil
 import subprocess
 import sys
 
 import h5py
 
-from strata_test import BIN, SOURCE, scratch
+from strata_test import SOURCE, mpirun_strata, scratch
 
 if shutil.which("mpirun") is None:
     print("mpirun not found")
@@ -19,14 +18,7 @@ tmp = scratch("mpi-heartbeat")
 
 
 def mpirun(n, sweep, archive, env=None):
-    cmd = ["mpirun", "--oversubscribe", "-np", str(n)]
-    if os.geteuid() == 0:
-        cmd.append("--allow-run-as-root")
-    cmd += ["--mca", "btl", "self,vader", BIN, "run", str(sweep), "--archive", str(archive), "--threads", "1",
-            "--no-report", "--log-json"]
-    e = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1")
-    e.update(env or {})
-    return subprocess.run(cmd, capture_output=True, text=True, env=e, timeout=120)
+    return mpirun_strata(n, sweep, archive, "--log-json", env=env, timeout=120)
 
 
 def events(p):

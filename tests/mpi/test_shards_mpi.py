@@ -1,15 +1,13 @@
 """`mpirun -np N strata run` of a sweep whose text embeddings are computed in shards
 (tests/mpi/tiny_text.toml: 2 x 4 shards, uneven and one empty) gives the single-process archive,
 for N = 1..4; an archive begun under one rank count is finished under another."""
-import os
 import re
 import shutil
-import subprocess
 import sys
 
 import h5py
 
-from strata_test import BIN, SOURCE, assert_same_datasets, scratch, strata
+from strata_test import SOURCE, assert_same_datasets, mpirun_strata, scratch, strata
 
 MODEL = SOURCE / "models" / "all-MiniLM-L6-v2"
 if shutil.which("mpirun") is None:
@@ -24,15 +22,7 @@ tmp = scratch("mpi-shards")
 
 
 def mpirun(n, archive, extra=(), env=None):
-    cmd = ["mpirun", "--oversubscribe", "-np", str(n)]
-    if os.geteuid() == 0:
-        cmd.append("--allow-run-as-root")
-    cmd += ["--mca", "btl", "self,vader", BIN, "run", str(sweep), "--archive", str(archive), "--threads", "1",
-            "--no-report", *extra]
-    e = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1")
-    e.update(env or {})
-    p = subprocess.run(cmd, capture_output=True, text=True, env=e, timeout=300)
-    return p
+    return mpirun_strata(n, sweep, archive, *extra, env=env)
 
 
 plain = tmp / "plain.h5"

@@ -1,13 +1,11 @@
 """`mpirun -np N strata run` gives the single-process archive, for N = 1..4; failing jobs are
 retried on another rank or recorded as failed while the sweep goes on."""
-import os
 import shutil
-import subprocess
 import sys
 
 import h5py
 
-from strata_test import BIN, SOURCE, assert_same_datasets, scratch, strata
+from strata_test import SOURCE, assert_same_datasets, mpirun_strata, scratch, strata
 
 if shutil.which("mpirun") is None:
     print("mpirun not found")
@@ -18,15 +16,7 @@ tmp = scratch("mpi-sweep")
 
 
 def mpirun(n, archive, env=None, extra=()):
-    cmd = ["mpirun", "--oversubscribe", "-np", str(n)]
-    if os.geteuid() == 0:
-        cmd.append("--allow-run-as-root")
-    cmd += ["--mca", "btl", "self,vader", BIN, "run", str(sweep), "--archive", str(archive), "--threads", "1",
-            "--no-report", *extra]
-    e = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1")
-    if env:
-        e.update(env)
-    return subprocess.run(cmd, capture_output=True, text=True, env=e, timeout=300)
+    return mpirun_strata(n, sweep, archive, *extra, env=env)
 
 
 plain = tmp / "plain.h5"

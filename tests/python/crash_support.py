@@ -1,6 +1,5 @@
 """Shared pieces of the crash tests (tests/mpi/test_crash_*.py): a tiny sweep with every job kind,
 running it plainly or under mpirun, what a killed run leaves behind, and archive comparison."""
-import os
 import re
 import shutil
 import subprocess
@@ -9,7 +8,7 @@ import sys
 import h5py
 import numpy as np
 
-from strata_test import BIN, SOURCE
+from strata_test import BIN, SOURCE, mpi_environment, mpirun_prefix
 
 MODEL = SOURCE / "models" / "all-MiniLM-L6-v2"
 
@@ -74,18 +73,13 @@ null_model = true
 
 def command(sweep, archive, np_=None, resume=False):
     """The strata command line, under `mpirun -np np_` when np_ is given."""
-    cmd = []
-    if np_:
-        cmd = ["mpirun", "--oversubscribe", "-np", str(np_), "--mca", "btl", "self,vader"]
-        if os.geteuid() == 0:
-            cmd.append("--allow-run-as-root")
+    cmd = mpirun_prefix(np_) if np_ else []
     cmd += [BIN, "run", str(sweep), "--archive", str(archive), "--threads", "1", "--no-report"]
     return cmd + (["--resume"] if resume else [])
 
 
 def environment(crash_at=None):
-    e = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1")
-    e.setdefault("OMP_NUM_THREADS", "1")
+    e = mpi_environment()
     e.pop("STRATA_CRASH_AT", None)
     if crash_at:
         e["STRATA_CRASH_AT"] = crash_at

@@ -33,6 +33,29 @@ def strata(*args, check=True, env=None):
     return p
 
 
+def mpirun_prefix(n):
+    """mpirun's own arguments for n ranks on this machine: more ranks than cores allowed,
+    shared-memory transport, and root allowed (CI containers run as root)."""
+    cmd = ["mpirun", "--oversubscribe", "-np", str(n), "--mca", "btl", "self,vader"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-run-as-root")
+    return cmd
+
+
+def mpi_environment(env=None):
+    e = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1")
+    e.setdefault("OMP_NUM_THREADS", "1")
+    e.update(env or {})
+    return e
+
+
+def mpirun_strata(n, sweep, archive, *extra, env=None, timeout=300):
+    """`mpirun -np n strata run SWEEP --archive ARCHIVE --threads 1 --no-report EXTRA...`."""
+    cmd = mpirun_prefix(n) + [BIN, "run", str(sweep), "--archive", str(archive), "--threads", "1", "--no-report",
+                              *map(str, extra)]
+    return subprocess.run(cmd, capture_output=True, text=True, env=mpi_environment(env), timeout=timeout)
+
+
 def datasets(path):
     """Every dataset of an HDF5 file (soft links resolved) as {name: numpy array}."""
     out = {}
