@@ -116,6 +116,11 @@ class MpiComm {
   // flight, this call receives whatever arrives and keeps it for try_recv/recv. Sending to
   // oneself works the same way.
   void send_message(int dest, int tag, std::string_view bytes);
+  // The same without waiting: the message is on its way when this returns, and completes
+  // while this rank makes later calls here (a worker hands in a result and starts its next
+  // job without waiting for rank 0 to take it). finish_posted() waits for every such send.
+  void post_message(int dest, int tag, std::string bytes);
+  void finish_posted();
 
   // The next message matching (source, tag), or nothing if none has arrived yet. Messages
   // from one source with one tag come in the order they were sent.

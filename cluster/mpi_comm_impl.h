@@ -4,7 +4,10 @@
 #include <mpi.h>
 
 #include <deque>
+#include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "cluster/mpi_comm.h"
 
@@ -22,6 +25,13 @@ struct MpiComm::Impl {
   WaitPolicy wait;
   // Messages received while this rank was waiting for its own send to complete.
   std::deque<Message> inbox;
+  // Messages posted without waiting (post_message): their buffers stay here, at fixed
+  // addresses, until MPI has sent them.
+  struct Posted {
+    std::string header, payload;
+    std::vector<MPI_Request> requests;
+  };
+  std::deque<std::unique_ptr<Posted>> outbox;
 
   Impl() = default;
   Impl(const Impl&) = delete;

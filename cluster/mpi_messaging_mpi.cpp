@@ -151,43 +151,81 @@ void wait_receiving(MpiComm::Impl& c, std::vector<MPI_Request>& requests) {
 
 }  // namespace
 
-void MpiComm::send_message(int dest, int tag, std::string_view bytes) {
-  Impl& c = *impl_;
-  check_peer(c, dest, false, "send_message");
-  check_tag(c, tag, false, "send_message");
+namespace {
+
+// Posts the sends of one message: its chunks (from `bytes`, which must outlive them), then
+// its header (kept in `out`, with the small payload inside it).
+void post_sends(MpiComm::Impl& c, int dest, int tag, std::string_view bytes, MpiComm::Impl::Posted& out) {
   const std::uint64_t total = bytes.size();
   const std::uint64_t chunk = c.chunk_bytes;
   const bool inline_payload = bytes.size() <= std::min(c.chunk_bytes, kInlineLimit);
 
-  std::string header(kHeaderBytes, '\0');
-  std::memcpy(header.data(), &total, sizeof total);
-  std::memcpy(header.data() + sizeof total, &chunk, sizeof chunk);
-  if (inline_payload) header.append(bytes);
+  out.header.assign(kHeaderBytes, '\0');
+  std::memcpy(out.header.data(), &total, sizeof total);
+  std::memcpy(out.header.data() + sizeof total, &chunk, sizeof chunk);
+  if (inline_payload) out.header.append(bytes);
 
-  std::vector<MPI_Request> requests;
-  requests.reserve(inline_payload ? 1 : 1 + (total + chunk - 1) / chunk);
+  out.requests.reserve(inline_payload ? 1 : 1 + (total + chunk - 1) / chunk);
   // Chunks are posted before the header so they are all in flight once a receiver
   // matches the header.
   if (!inline_payload) {
     for (std::uint64_t offset = 0; offset < total; offset += chunk) {
       const auto n = static_cast<int>(std::min<std::uint64_t>(chunk, total - offset));
-      requests.push_back(MPI_REQUEST_NULL);
-      check_mpi(MPI_Isend(bytes.data() + offset, n, MPI_BYTE, dest, tag, c.data_comm,
-                          &requests.back()),
+      out.requests.push_back(MPI_REQUEST_NULL);
+      check_mpi(MPI_Isend(bytes.data() + offset, n, MPI_BYTE, dest, tag, c.data_comm, &out.requests.back()),
                 "MPI_Isend(chunk)");
     }
   }
-  requests.push_back(MPI_REQUEST_NULL);
-  check_mpi(MPI_Isend(header.data(), static_cast<int>(header.size()), MPI_BYTE, dest, tag, c.comm,
-                      &requests.back()),
+  out.requests.push_back(MPI_REQUEST_NULL);
+  check_mpi(MPI_Isend(out.header.data(), static_cast<int>(out.header.size()), MPI_BYTE, dest, tag, c.comm,
+                      &out.requests.back()),
             "MPI_Isend(header)");
-  wait_receiving(c, requests);
+}
+
+// Lets go of the posted messages MPI has finished sending.
+void progress_posted(MpiComm::Impl& c) {
+  for (auto it = c.outbox.begin(); it != c.outbox.end();) {
+    int done = 0;
+    auto& r = (*it)->requests;
+    check_mpi(MPI_Testall(static_cast<int>(r.size()), r.data(), &done, MPI_STATUSES_IGNORE), "MPI_Testall(posted)");
+    it = done ? c.outbox.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace
+
+void MpiComm::send_message(int dest, int tag, std::string_view bytes) {
+  Impl& c = *impl_;
+  check_peer(c, dest, false, "send_message");
+  check_tag(c, tag, false, "send_message");
+  Impl::Posted sent;
+  post_sends(c, dest, tag, bytes, sent);
+  wait_receiving(c, sent.requests);
+  progress_posted(c);
+}
+
+void MpiComm::post_message(int dest, int tag, std::string bytes) {
+  Impl& c = *impl_;
+  check_peer(c, dest, false, "post_message");
+  check_tag(c, tag, false, "post_message");
+  auto posted = std::make_unique<Impl::Posted>();
+  posted->payload = std::move(bytes);
+  post_sends(c, dest, tag, posted->payload, *posted);
+  c.outbox.push_back(std::move(posted));
+  progress_posted(c);
+}
+
+void MpiComm::finish_posted() {
+  Impl& c = *impl_;
+  for (auto& posted : c.outbox) wait_receiving(c, posted->requests);
+  c.outbox.clear();
 }
 
 std::optional<Message> MpiComm::try_recv(int source, int tag) {
   Impl& c = *impl_;
   check_peer(c, source, true, "try_recv");
   check_tag(c, tag, true, "try_recv");
+  if (!c.outbox.empty()) progress_posted(c);
   if (auto m = take_from_inbox(c, source, tag)) return m;
   return receive_if_arrived(c, source, tag);
 }

@@ -36,6 +36,8 @@ int MpiComm::local_size() const { no_mpi(); }
 std::size_t MpiComm::chunk_bytes() const { no_mpi(); }
 void MpiComm::set_chunk_bytes(std::size_t) { no_mpi(); }
 void MpiComm::send_message(int, int, std::string_view) { no_mpi(); }
+void MpiComm::post_message(int, int, std::string) { no_mpi(); }
+void MpiComm::finish_posted() { no_mpi(); }
 std::optional<Message> MpiComm::try_recv(int, int) { no_mpi(); }
 std::optional<Message> MpiComm::recv_for(std::chrono::milliseconds, int, int) { no_mpi(); }
 Message MpiComm::recv(int, int) { no_mpi(); }

@@ -4,10 +4,12 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <optional>
 
 #include "core/util/crash_point.h"
 #include "core/util/error.h"
@@ -111,15 +113,67 @@ void Archive::create(const std::string& sweep_text) {
   f.flush();
 }
 
-fs::path Archive::journal_file(const std::string& object) const {
-  std::string name = object.substr(1);
-  for (auto& c : name)
-    if (c == '/') c = '~';
-  return journal_ / (name + ".h5");
+namespace {
+
+// The objects a journal entry holds. An entry of one result written by earlier versions has
+// `object`, `job_id` and `links` (name, target, ...); a group entry has `objects`, `job_ids`
+// and `links` as (object, name, target, ...).
+std::vector<std::pair<std::string, Archive::Entry>> read_entry(const File& src) {
+  const auto root = src.root();
+  std::vector<std::pair<std::string, Archive::Entry>> out;
+  const auto links = root.attr_strings("links");
+  if (!root.has_attr("objects")) {
+    Archive::Entry e{src.path(), root.attr_string("job_id").value_or(""), {}};
+    for (std::size_t i = 0; i + 1 < links.size(); i += 2) e.links.emplace_back(links[i], links[i + 1]);
+    out.emplace_back(root.attr_string("object").value_or(""), std::move(e));
+    return out;
+  }
+  const auto objects = root.attr_strings("objects");
+  const auto ids = root.attr_strings("job_ids");
+  if (ids.size() != objects.size())
+    fail_run("{}: journal entry with {} objects and {} job ids", src.path().string(), objects.size(), ids.size());
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    index[objects[i]] = i;
+    out.emplace_back(objects[i], Archive::Entry{src.path(), ids[i], {}});
+  }
+  for (std::size_t i = 0; i + 2 < links.size(); i += 3)
+    if (const auto it = index.find(links[i]); it != index.end())
+      out[it->second].second.links.emplace_back(links[i + 1], links[i + 2]);
+  return out;
+}
+
+// Entries are numbered; a number sorts by value, and names of earlier versions come first.
+std::optional<std::uint64_t> entry_number(const fs::path& p) {
+  const std::string stem = p.stem().string();
+  if (stem.empty() || stem.size() > 18 || stem.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return std::stoull(stem);
+}
+
+}  // namespace
+
+// Which entry holds each object: the newest, when a result was committed again.
+void Archive::scan_journal() {
+  std::vector<std::pair<std::uint64_t, fs::path>> files;
+  for (const auto& entry : fs::directory_iterator(journal_)) {
+    if (entry.path().extension() != ".h5") continue;  // leftovers like *.tmp are ignored
+    const auto n = entry_number(entry.path());
+    files.emplace_back(n ? *n + 1 : 0, entry.path());
+    if (n) next_entry_ = std::max(next_entry_, *n + 1);
+  }
+  std::sort(files.begin(), files.end());
+  entries_.clear();
+  for (const auto& [n, path] : files) {
+    const File src(path, File::Mode::read);
+    for (auto& [object, e] : read_entry(src))
+      if (!object.empty()) entries_[object] = std::move(e);
+  }
 }
 
 // Brings the archive in line with the journal after any interruption.
 void Archive::recover() {
+  scan_journal();
   if (!io::h5::is_readable(file_)) {
     log::warn("{}: the archive cannot be opened (interrupted write?); rebuilding it from {}", file_.string(),
               journal_.string());
@@ -128,14 +182,10 @@ void Archive::recover() {
   }
   File dst(file_, File::Mode::read_write);
   auto root = dst.root();
-  for (const auto& entry : fs::directory_iterator(journal_)) {
-    if (entry.path().extension() != ".h5") continue;  // leftovers like *.tmp are ignored
-    File src(entry.path(), File::Mode::read);
-    const auto object = src.root().attr_string("object").value_or("");
-    const auto id = src.root().attr_string("job_id").value_or("");
-    if (object.empty() || group_done(root, object, id)) continue;
+  for (const auto& [object, e] : entries_) {
+    if (group_done(root, object, e.id)) continue;
     log::info("{}: merging {} from the journal", file_.string(), object);
-    merge(entry.path(), object, dst);
+    merge(File(e.file, File::Mode::read), object, e, dst);
   }
   dst.flush();
 }
@@ -150,83 +200,89 @@ void Archive::rebuild() {
     root.set_attr("program_version", std::string(STRATA_VERSION));
     root.set_attr("created", now_utc());
     root.set_attr("rebuilt_from_journal", std::string("yes"));
-    std::vector<fs::path> entries;
-    for (const auto& entry : fs::directory_iterator(journal_))
-      if (entry.path().extension() == ".h5") entries.push_back(entry.path());
-    std::sort(entries.begin(), entries.end());
-    for (const auto& e : entries) {
-      File src(e, File::Mode::read);
-      merge(e, src.root().attr_string("object").value_or(""), dst);
-    }
+    for (const auto& [object, e] : entries_) merge(File(e.file, File::Mode::read), object, e, dst);
     dst.flush();
   }
   fs::rename(tmp, file_);
 }
 
-void Archive::merge(const fs::path& jf, const std::string& object, File& dst) {
-  if (object.empty()) fail_input("{}: journal entry without an object name", jf.string());
-  File src(jf, File::Mode::read);
+void Archive::merge(const File& src, const std::string& object, const Entry& e, File& dst) {
   io::h5::copy_object(src, object, dst, object);
   crash_point("merge");
   auto g = dst.root().open(object.substr(1));
-  // Soft links recorded with the entry (e.g. a run's view of its trained model).
-  const auto links = src.root().attr_strings("links");
-  for (std::size_t i = 0; i + 1 < links.size(); i += 2) g.soft_link(links[i], links[i + 1]);
+  for (const auto& [name, target] : e.links) g.soft_link(name, target);
   g.set_attr("status", std::string("done"));  // last: an object without it is unfinished
 }
 
 bool Archive::done(const std::string& object, const std::string& id) const {
-  if (!fs::exists(journal_file(object))) {
-    // An archive copied without its journal still counts what it holds.
-    File f(file_, File::Mode::read);
-    return group_done(f.root(), object, id);
-  }
-  File src(journal_file(object), File::Mode::read);
-  if (src.root().attr_string("job_id").value_or("") != id) return false;
-  File f(file_, File::Mode::read);
-  return group_done(f.root(), object, id);
+  return check_done({{object, id, ""}}).front();
 }
 
 void Archive::check_no_conflict(const std::string& object, const std::string& id, const std::string& what) const {
+  check_done({{object, id, what}});
+}
+
+std::vector<bool> Archive::check_done(const std::vector<Job>& jobs) const {
   File f(file_, File::Mode::read);
-  auto root = f.root();
-  if (!root.exists(object.substr(1))) return;
-  const auto held = root.open(object.substr(1)).attr_string("job_id").value_or("?");
-  if (held != id)
-    fail_input("{}: {} already holds {} from another configuration (job {} here, {} in the archive); "
-               "use another --archive",
-               file_.string(), object, what, id, held);
+  const auto root = f.root();
+  std::vector<bool> out;
+  for (const auto& j : jobs) {
+    const std::string rel = j.object.substr(1);
+    if (!j.what.empty() && root.exists(rel)) {
+      const auto held = root.open(rel).attr_string("job_id").value_or("?");
+      if (held != j.id)
+        fail_input("{}: {} already holds {} from another configuration (job {} here, {} in the archive); "
+                   "use another --archive",
+                   file_.string(), j.object, j.what, j.id, held);
+    }
+    // An archive copied without its journal still counts what it holds.
+    const auto e = entries_.find(j.object);
+    out.push_back((e == entries_.end() || e->second.id == j.id) && group_done(root, j.object, j.id));
+  }
+  return out;
 }
 
 void Archive::commit(const std::string& object, const std::string& id, const nlohmann::json& config,
                      const Writer& write, const std::map<std::string, std::string>& links) {
-  const fs::path final_path = journal_file(object);
+  commit(std::vector<Result>{{object, id, config, write, links}});
+}
+
+void Archive::commit(const std::vector<Result>& results) {
+  if (results.empty()) return;
+  const fs::path final_path = journal_ / fmt::format("{:08d}.h5", next_entry_++);
   const fs::path tmp = final_path.string() + ".tmp";
   {
     File j(tmp, File::Mode::create_truncate);
     auto root = j.root();
-    root.set_attr("object", object);
-    root.set_attr("job_id", id);
-    std::vector<std::string> flat;
-    for (const auto& [name, target] : links) {
-      flat.push_back(name);
-      flat.push_back(target);
+    std::vector<std::string> objects, ids, links;
+    for (const auto& r : results) {
+      objects.push_back(r.object);
+      ids.push_back(r.id);
+      for (const auto& [name, target] : r.links) links.insert(links.end(), {r.object, name, target});
+      auto g = root.require(r.object.substr(1));
+      g.set_attr("job_id", r.id);
+      g.set_attr("config", r.config.dump());
+      r.write(g);
     }
-    root.set_attr("links", flat);
-    auto g = root.require(object.substr(1));
-    g.set_attr("job_id", id);
-    g.set_attr("config", config.dump());
-    write(g);
+    root.set_attr("objects", objects);
+    root.set_attr("job_ids", ids);
+    root.set_attr("links", links);
     j.flush();
   }
   sync_file(tmp);
   crash_point("journal");
-  // The folder is not synced after the rename: a rename lost to a power cut only costs the job's
-  // recomputation on resume, and a second fsync per job doubled the cost of a commit.
+  // The folder is not synced after the rename: a rename lost to a power cut only costs the jobs'
+  // recomputation on resume, and a second fsync per commit doubled its cost.
   fs::rename(tmp, final_path);
+  for (const auto& r : results) {
+    Entry e{final_path, r.id, {}};
+    for (const auto& [name, target] : r.links) e.links.emplace_back(name, target);
+    entries_[r.object] = std::move(e);
+  }
   {
+    const File src(final_path, File::Mode::read);
     File dst(file_, File::Mode::read_write);
-    merge(final_path, object, dst);
+    for (const auto& r : results) merge(src, r.object, entries_.at(r.object), dst);
     dst.flush();
   }
   crash_point("done");
@@ -246,8 +302,8 @@ void Archive::mark_failed(const std::string& object, const std::string& id, cons
 }
 
 File Archive::open_result(const std::string& object) const {
-  const fs::path jf = journal_file(object);
-  return fs::exists(jf) ? File(jf, File::Mode::read) : File(file_, File::Mode::read);
+  const auto e = entries_.find(object);
+  return e != entries_.end() ? File(e->second.file, File::Mode::read) : File(file_, File::Mode::read);
 }
 
 }  // namespace strata

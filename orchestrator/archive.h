@@ -1,18 +1,22 @@
 #pragma once
 // The HDF5 archive of a sweep, and how it survives crashes.
 //
-// Every finished job is first written as its own small HDF5 file in the journal folder
-// beside the archive (ARCHIVE.journal/), to a temporary name, flushed and renamed: a job
-// result is on disk whole or not at all. It is then merged into the archive and marked
-// status = "done" there as the last step. On open, the archive is checked against the
-// journal: entries missing or unfinished in the archive are merged again, and an archive
-// that HDF5 cannot open is rebuilt from the journal. The journal is kept; it is what makes
-// a crash at any moment lose nothing that had finished.
+// Finished jobs are first written as a small HDF5 file in the journal folder beside the
+// archive (ARCHIVE.journal/00000001.h5, ...), to a temporary name, flushed, synced and
+// renamed: a journal entry is on disk whole or not at all. An entry holds one job's result or
+// a group of them committed together (one file, one fsync, one rename, one archive open for
+// the group: what makes thousands of tiny jobs cheap). Each result is then merged into the
+// archive and marked status = "done" there as the last step. On open, the archive is checked
+// against the journal: results missing or unfinished in the archive are merged again, and an
+// archive that HDF5 cannot open is rebuilt from the journal. The journal is kept; it is what
+// makes a crash at any moment lose nothing that had been committed.
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -48,26 +52,53 @@ class Archive {
   void check_no_conflict(const std::string& object, const std::string& id, const std::string& what) const;
 
   using Writer = std::function<void(io::h5::Group&)>;
-  // Writes one job's result atomically to the journal, then merges it into the archive.
-  // `links` become soft links inside the object (e.g. a run's params -> its trained model).
+  // One finished job, as the archive takes it. `links` become soft links inside the object
+  // (e.g. a run's params -> its trained model).
+  struct Result {
+    std::string object, id;
+    nlohmann::json config;
+    Writer write;
+    std::map<std::string, std::string> links;
+  };
+  // Writes the results atomically to the journal as one entry, then merges them into the
+  // archive. Nothing happens for none.
+  void commit(const std::vector<Result>& results);
   void commit(const std::string& object, const std::string& id, const nlohmann::json& config, const Writer& write,
               const std::map<std::string, std::string>& links = {});
+  // For many jobs at once (one archive open): whether each is finished with its id, after
+  // refusing (InputError) any whose object exists with another id. `what` names the kind of
+  // object for that message ("embeddings", ...); empty: not checked (e.g. an intermediate
+  // object that is replaced when it comes from another configuration).
+  struct Job {
+    std::string object, id, what;
+  };
+  std::vector<bool> check_done(const std::vector<Job>& jobs) const;
   // Records a failed job in the archive (not the journal: it will be retried on resume).
   void mark_failed(const std::string& object, const std::string& id, const nlohmann::json& config,
                    const std::string& message);
 
-  // Opens a finished object's journal file (or, without journal, the archive) for reading.
+  // Opens the journal entry holding a finished object (or, without one, the archive) for
+  // reading; the object is at its own path in it.
   io::h5::File open_result(const std::string& object) const;
 
+  // What the journal holds of one object: the newest entry that has it.
+  struct Entry {
+    std::filesystem::path file;
+    std::string id;
+    std::vector<std::pair<std::string, std::string>> links;  // name -> target
+  };
+
  private:
-  std::filesystem::path journal_file(const std::string& object) const;
-  void merge(const std::filesystem::path& journal_file, const std::string& object, io::h5::File& dst);
+  void scan_journal();
+  void merge(const io::h5::File& src, const std::string& object, const Entry& e, io::h5::File& dst);
   void recover();
   void rebuild();
   void create(const std::string& sweep_text);
 
   std::filesystem::path file_, journal_;
   std::unique_ptr<ArchiveLock> lock_;
+  std::map<std::string, Entry> entries_;  // by object
+  std::uint64_t next_entry_ = 1;          // the number the next journal entry is written under
 };
 
 }  // namespace strata

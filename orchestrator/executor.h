@@ -19,6 +19,7 @@ struct Outcome {
   double seconds = 0;
   bool rank_lost = false;  // the rank was given up (timeout or silence) and gets no more work
   bool group_failure = false;  // it stopped because another rank running the job with it failed
+  bool not_run = false;  // it never started (queued on a rank given up first): no attempt is counted
 };
 
 // Runs one job here and turns whatever it throws into the outcome's error. `group`: the
@@ -38,6 +39,9 @@ class Executor {
   // The ranks the job gets when submitted: those it asks for (JobRequest::ranks), at most
   // the workers there are, at least 1. It waits until capacity() reaches this.
   virtual std::size_t ranks_for(const workers::JobRequest&) const { return 1; }
+  // Whether the job can be submitted now: enough idle ranks, or (MPI) a busy rank that can
+  // queue it behind a short job.
+  virtual bool has_room(const workers::JobRequest& r) const { return capacity() >= ranks_for(r); }
   // False while the job should wait for another worker (e.g. it failed on every idle one).
   virtual bool can_take(const workers::JobRequest&) const { return true; }
   // Returns the rank the job runs on (0: this process).

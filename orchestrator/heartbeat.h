@@ -11,9 +11,9 @@
 
 namespace strata {
 
-// Beats from construction until destruction. Meanwhile the owner's thread must make no
-// call on `comm` (it computes); calls on it thus never overlap, and MPI_THREAD_SERIALIZED
-// (MpiEnvironment's default) suffices.
+// One thread for the worker's life, beating between start() and stop() (a Scope). Meanwhile
+// the owner's thread must make no call on `comm` (it computes); calls on it thus never
+// overlap, and MPI_THREAD_SERIALIZED (MpiEnvironment's default) suffices.
 class Heartbeat {
  public:
   // interval_s <= 0: no beats, no thread.
@@ -22,12 +22,27 @@ class Heartbeat {
   Heartbeat(const Heartbeat&) = delete;
   Heartbeat& operator=(const Heartbeat&) = delete;
 
+  void start();
+  // Returns once no beat is on its way: the owner may use `comm` again.
+  void stop();
+
+  class Scope {
+   public:
+    explicit Scope(Heartbeat& h) : h_(h) { h_.start(); }
+    ~Scope() { h_.stop(); }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    Heartbeat& h_;
+  };
+
  private:
-  void beat(cluster::MpiComm& comm, int dest, int tag, std::chrono::duration<double> interval);
+  void loop(cluster::MpiComm& comm, int dest, int tag, std::chrono::duration<double> interval);
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  bool stop_ = false;
+  bool beating_ = false, sending_ = false, quit_ = false;
   std::thread thread_;
 };
 

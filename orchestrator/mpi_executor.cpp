@@ -128,10 +128,60 @@ bool MpiExecutor::can_take(const workers::JobRequest& r) const {
   return idle >= need || idle + busy < need;
 }
 
+bool MpiExecutor::short_kind(const std::string& kind) const {
+  const auto it = longest_.find(kind);
+  return it != longest_.end() && it->second < kQueueBelowS;
+}
+
+// A busy rank that can take the job in its queue: it runs a short single-rank job and has
+// nothing queued, and the job is short too. The best scored; ties: the lowest rank.
+std::optional<int> MpiExecutor::queue_rank(const workers::JobRequest& r) const {
+  if (ranks_for(r) != 1 || !short_kind(r.kind)) return std::nullopt;
+  const auto failed = failed_on_.find(r.object);
+  std::optional<int> best;
+  std::size_t best_score = 0;
+  for (const auto& [rank, job] : running_) {
+    if (queued_.count(rank) || groups_.count(job.leader) || !short_kind(job.kind)) continue;
+    if (failed != failed_on_.end() && failed->second.count(rank)) continue;
+    const std::size_t sc = score(r, rank);
+    if (!best || sc > best_score) best = rank, best_score = sc;
+  }
+  return best;
+}
+
+bool MpiExecutor::has_room(const workers::JobRequest& r) const {
+  return idle_.size() >= ranks_for(r) || queue_rank(r).has_value();
+}
+
+void MpiExecutor::send_job(int rank, const workers::JobRequest& r, const std::string& request,
+                           const std::string& group, const InputLoader& load) {
+  std::string msg;
+  put_field(msg, request);
+  put_field(msg, group);
+  auto& held = held_[rank];
+  for (const auto& in : r.inputs) {
+    if (held.count(in)) continue;
+    put_field(msg, in);
+    put_field(msg, load(in).serialize());
+    held.insert(in);
+  }
+  // Posted, not waited for: a busy worker takes a queued job only when its running one ends,
+  // and one that froze never does.
+  world_.post_message(rank, mpi_tags::job, std::move(msg));
+  if (!r.affinity.empty()) affinity_[rank] = r.affinity;
+}
+
 int MpiExecutor::submit(const workers::JobRequest& r, const InputLoader& load) {
   const std::size_t count = ranks_for(r);
   const auto members = pick_ranks(r, count);
-  if (members.size() < count) fail_run("{} idle worker ranks; job {} needs {}", idle_.size(), r.object, count);
+  if (members.size() < count) {
+    const auto rank = count == 1 ? queue_rank(r) : std::nullopt;
+    if (!rank) fail_run("{} idle worker ranks; job {} needs {}", idle_.size(), r.object, count);
+    send_job(*rank, r, r.serialize(), "", load);
+    const auto now = std::chrono::steady_clock::now();
+    queued_[*rank] = {r.object, r.kind, *rank, now, now};
+    return *rank;
+  }
   std::string group;  // empty: a single-rank job
   if (members.size() > 1) {
     // Groups forming at the same time need distinct tags; at most (ranks - 1) / 2 do.
@@ -142,25 +192,19 @@ int MpiExecutor::submit(const workers::JobRequest& r, const InputLoader& load) {
   const std::string request = r.serialize();
   const auto now = std::chrono::steady_clock::now();
   for (int rank : members) {
-    std::string msg;
-    put_field(msg, request);
-    put_field(msg, group);
-    auto& held = held_[rank];
-    for (const auto& in : r.inputs) {
-      if (held.count(in)) continue;
-      put_field(msg, in);
-      put_field(msg, load(in).serialize());
-      held.insert(in);
-    }
-    world_.send_message(rank, mpi_tags::job, msg);
-    if (!r.affinity.empty()) affinity_[rank] = r.affinity;
+    send_job(rank, r, request, group, load);
     idle_.erase(rank);
-    running_[rank] = {r.object, members.front(), now, now};
+    running_[rank] = {r.object, r.kind, members.front(), now, now};
   }
   return members.front();
 }
 
 Outcome MpiExecutor::wait() {
+  if (!unrun_.empty()) {
+    Outcome o = std::move(unrun_.front());
+    unrun_.pop_front();
+    return o;
+  }
   while (true) {
     // Whatever has arrived first: heartbeats that queued while this rank was busy (writing
     // a large result) must not read as silence.
@@ -190,8 +234,19 @@ std::optional<Outcome> MpiExecutor::take(const cluster::Message& m) {
   auto o = decode_outcome(m);
   const auto it = running_.find(m.source);
   const int leader = it == running_.end() ? m.source : it->second.leader;
-  running_.erase(m.source);
-  idle_.insert(m.source);
+  if (it != running_.end()) {
+    auto& longest = longest_[it->second.kind];
+    longest = std::max(longest, o.seconds);
+    running_.erase(it);
+  }
+  if (auto q = queued_.find(m.source); q != queued_.end()) {
+    // The queued job starts now, on the worker's side.
+    q->second.since = q->second.heard = std::chrono::steady_clock::now();
+    running_[m.source] = q->second;
+    queued_.erase(q);
+  } else {
+    idle_.insert(m.source);
+  }
   const auto g = groups_.find(leader);
   if (g == groups_.end()) {
     if (!o.ok) failed_on_[o.object].insert(o.rank);
@@ -279,6 +334,15 @@ std::optional<Outcome> MpiExecutor::overdue() {
     for (int r : given_up) {
       lost_.insert(r);
       running_.erase(r);
+      if (auto q = queued_.find(r); q != queued_.end()) {
+        Outcome unrun;
+        unrun.object = q->second.object;
+        unrun.rank = r;
+        unrun.not_run = true;
+        unrun.error = fmt::format("queued on rank {}, which was given up", r);
+        unrun_.push_back(std::move(unrun));
+        queued_.erase(q);
+      }
     }
     return o;
   }
@@ -313,14 +377,15 @@ Outcome run_in_group(const cluster::MpiComm& workers, const nlohmann::json& grou
 
 void worker_loop(cluster::MpiComm& world, const cluster::MpiComm& workers, torch::Device device, double heartbeat_s) {
   workers::Inputs held;
+  Heartbeat heartbeat(world, 0, mpi_tags::heartbeat, heartbeat_s);
   while (true) {
     auto m = world.recv(0, cluster::kAnyTag);
-    if (m.tag == mpi_tags::stop) return;
+    if (m.tag == mpi_tags::stop) break;
     if (m.tag != mpi_tags::job) continue;
     std::string reply;
     {
       // From unpacking the inputs until the reply is ready; the reply goes after it stopped.
-      const Heartbeat beat(world, 0, mpi_tags::heartbeat, heartbeat_s);
+      const Heartbeat::Scope beating(heartbeat);
       FieldReader r{m.bytes};
       const auto request = workers::JobRequest::deserialize(std::string(r.next()));
       const auto group = r.next();
@@ -332,8 +397,10 @@ void worker_loop(cluster::MpiComm& world, const cluster::MpiComm& workers, torch
                                          : run_in_group(workers, nlohmann::json::parse(group), request, held, device);
       reply = encode_outcome(outcome);
     }
-    world.send_message(0, mpi_tags::result, reply);
+    // Not waiting for rank 0 to take it: the next job may already be here.
+    world.post_message(0, mpi_tags::result, std::move(reply));
   }
+  world.finish_posted();
 }
 
 }  // namespace strata

@@ -12,7 +12,14 @@
 // without payload, and the job has ended once all of them have reported. Given up (timeout,
 // silence), it takes all members still running with it: they wait in a collective for the
 // one that stopped.
+//
+// When no worker is idle, a short job (of a kind whose every job so far took under
+// kQueueBelowS) may be sent to a worker running another short one: it waits in the worker's
+// receive queue and starts the moment the running job ends, without a round trip to rank 0.
+// For jobs of a few milliseconds that round trip is most of the overhead; a long job is never
+// queued, so no job waits behind one.
 #include <chrono>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -38,7 +45,10 @@ class MpiExecutor final : public Executor {
   MpiExecutor(const MpiExecutor&) = delete;
   MpiExecutor& operator=(const MpiExecutor&) = delete;
 
+  static constexpr double kQueueBelowS = 0.25;
+
   std::size_t capacity() const override { return idle_.size(); }
+  bool has_room(const workers::JobRequest& r) const override;
   std::size_t ranks_for(const workers::JobRequest& r) const override;
   bool can_take(const workers::JobRequest& r) const override;
   int submit(const workers::JobRequest& r, const InputLoader& load) override;
@@ -52,7 +62,7 @@ class MpiExecutor final : public Executor {
 
  private:
   struct Running {
-    std::string object;
+    std::string object, kind;
     int leader = 0;  // the job's first rank (a single-rank job: this one)
     std::chrono::steady_clock::time_point since, heard;
   };
@@ -65,6 +75,10 @@ class MpiExecutor final : public Executor {
   std::optional<Outcome> take(const cluster::Message& m);
   Outcome group_outcome(const Group& g);
   std::optional<Outcome> overdue();
+  bool short_kind(const std::string& kind) const;
+  std::optional<int> queue_rank(const workers::JobRequest& r) const;
+  void send_job(int rank, const workers::JobRequest& r, const std::string& request, const std::string& group,
+                const InputLoader& load);
   void stop_workers();
 
   cluster::MpiComm& world_;
@@ -72,6 +86,9 @@ class MpiExecutor final : public Executor {
   HeartbeatListener listener_;
   std::set<int> idle_, lost_;
   std::map<int, Running> running_;
+  std::map<int, Running> queued_;  // a job sent to a busy rank, behind the one it runs
+  std::map<std::string, double> longest_;  // the longest job of each kind so far (s)
+  std::deque<Outcome> unrun_;      // queued jobs of ranks given up, to hand back
   std::map<int, Group> groups_;  // by leader
   int group_tag_ = 0;            // the last tag a group's communicator was made with
   std::map<int, std::set<std::string>> held_;  // inputs each worker keeps

@@ -8,6 +8,7 @@
 #include "core/util/error.h"
 #include "core/util/log.h"
 #include "orchestrator/archive.h"
+#include "orchestrator/archive_writer.h"
 #include "orchestrator/job_graph.h"
 #include "orchestrator/plan.h"
 #include "orchestrator/progress.h"
@@ -25,8 +26,12 @@ enum class State { waiting, running, done, failed };
 class Scheduler {
  public:
   Scheduler(const sweep::Sweep& s, Archive& archive, Executor& ex, progress::Progress& progress)
-      : s_(s), archive_(archive), ex_(ex), progress_(progress), nodes_(job_graph(s, plan::make_plan(s))),
-        state_(nodes_.size(), State::waiting), attempts_(nodes_.size(), 0) {}
+      : s_(s), ex_(ex), progress_(progress), nodes_(job_graph(s, plan::make_plan(s))),
+        state_(nodes_.size(), State::waiting), attempts_(nodes_.size(), 0), writer_(archive, true, s.cluster.commit_interval_s > 0) {
+    for (std::size_t i = 0; i < nodes_.size(); ++i) index_[nodes_[i].request.object] = i;
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+      for (const auto& in : nodes_[i].request.inputs) readers_[in].push_back(i);
+  }
   ~Scheduler() { ex_.on_heartbeat(nullptr); }  // the listener points here
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -36,24 +41,45 @@ class Scheduler {
     for (const auto& n : nodes_) jobs.push_back({n.request.object, n.request.kind, n.label, n.request.cost});
     progress_.run_started(jobs, static_cast<int>(ex_.capacity()), ex_.heartbeat_s(), ex_.where());
     ex_.on_heartbeat([this](int rank) { progress_.heartbeat(rank); });
-    for (std::size_t i = 0; i < nodes_.size(); ++i) {
-      const auto& r = nodes_[i].request;
-      if (!nodes_[i].intermediate) archive_.check_no_conflict(r.object, r.id, nodes_[i].what);
-      if (archive_.done(r.object, r.id)) {
-        state_[i] = State::done;
-        progress_.job_reused(r.object);
-      }
-    }
+    find_finished();
     skip_unneeded();
-    while (submit_ready() || running_ > 0) {
-      if (running_ == 0) break;
-      finish(ex_.wait());
+    try {
+      while (true) {
+        submit_ready();
+        if (commit_due()) commit_pending();
+        if (running_ == 0) break;
+        finish(ex_.wait());
+      }
+      commit_pending();
+      writer_.wait();
+    } catch (...) {
+      keep_pending();
+      throw;
     }
     progress_.run_finished();
     return failed_ > 0 ? 1 : 0;
   }
 
  private:
+  // A finished job whose result is not in the archive yet.
+  struct Pending {
+    std::size_t node;
+    std::shared_ptr<const Outcome> outcome;
+  };
+
+  // What the archive already holds (one open for all jobs); conflicts are refused here.
+  void find_finished() {
+    std::vector<Archive::Job> keys;
+    for (const auto& n : nodes_) keys.push_back({n.request.object, n.request.id, n.intermediate ? "" : n.what});
+    std::vector<bool> done;
+    writer_.run([&](Archive& a) { done = a.check_done(keys); });
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      if (!done[i]) continue;
+      state_[i] = State::done;
+      progress_.job_reused(nodes_[i].request.object);
+    }
+  }
+
   bool deps_done(const JobNode& n) const {
     for (const auto& in : n.request.inputs)
       if (state_[index_of(in)] != State::done) return false;
@@ -65,14 +91,21 @@ class Scheduler {
     return false;
   }
   std::size_t index_of(const std::string& object) const {
-    for (std::size_t i = 0; i < nodes_.size(); ++i)
-      if (nodes_[i].request.object == object) return i;
-    fail_run("no job produces {}", object);
+    const auto it = index_.find(object);
+    if (it == index_.end()) fail_run("no job produces {}", object);
+    return it->second;
+  }
+  // Whether a job that has not finished reads `object`.
+  bool still_read(const std::string& object) const {
+    const auto it = readers_.find(object);
+    if (it == readers_.end()) return false;
+    for (std::size_t j : it->second)
+      if (state_[j] == State::waiting || state_[j] == State::running) return true;
+    return false;
   }
 
-  // Submits ready jobs, costliest first, while the executor has room. Returns true when
-  // something is running.
-  bool submit_ready() {
+  // Submits ready jobs, costliest first, while the executor has room.
+  void submit_ready() {
     std::vector<std::size_t> ready;
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
       if (state_[i] != State::waiting) continue;
@@ -90,7 +123,7 @@ class Scheduler {
     for (std::size_t i : ready) {
       // A job that needs more idle ranks than there are holds them: cheaper jobs wait too,
       // or single-rank jobs would keep taking the ranks a data-parallel job waits for.
-      if (ex_.capacity() < ex_.ranks_for(nodes_[i].request)) break;
+      if (!ex_.has_room(nodes_[i].request)) break;
       if (!ex_.can_take(nodes_[i].request)) continue;
       state_[i] = State::running;
       ++running_;
@@ -98,7 +131,6 @@ class Scheduler {
           ex_.submit(nodes_[i].request, [this](const std::string& object) -> const Payload& { return input(object); });
       progress_.job_started(nodes_[i].request.object, rank);
     }
-    return running_ > 0;
   }
 
   std::string first_failed_input(const JobNode& n) const {
@@ -107,11 +139,17 @@ class Scheduler {
     return "?";
   }
 
+  // A job has ended. A result counts as done at once (the jobs reading it can start, served
+  // from memory) and waits to be committed with others (commit_due).
   void finish(Outcome o) {
     --running_;
     const std::size_t i = index_of(o.object);
     const auto& node = nodes_[i];
     if (o.input_error) throw InputError(o.error);
+    if (o.not_run) {
+      state_[i] = State::waiting;
+      return;
+    }
     if (!o.ok) {
       ++attempts_[i];
       progress::Failure f{o.error, o.rank, attempts_[i], s_.cluster.retries + 1, attempts_[i] > s_.cluster.retries,
@@ -123,19 +161,52 @@ class Scheduler {
       }
       return fail(i, f);
     }
-    archive_.commit(
-        node.request.object, node.request.id, node.config,
-        [&](io::h5::Group& g) {
-          o.payload.write(g);
-          for (const auto& [k, v] : node.attrs) g.set_attr(k, v);
-          g.set_attr("seconds", o.seconds);
-          g.set_attr("rank", static_cast<std::int64_t>(o.rank));
-          g.set_attr("ranks", static_cast<std::int64_t>(o.ranks));
-        },
-        node.links);
     state_[i] = State::done;
     progress_.job_done(node.request.object, o.rank, o.seconds);
+    if (still_read(node.request.object)) cache_[node.request.object] = o.payload;
+    if (pending_.empty()) pending_since_ = std::chrono::steady_clock::now();
+    pending_seconds_ += o.seconds;
+    pending_.push_back({i, std::make_shared<const Outcome>(std::move(o))});
     release_inputs(node);
+  }
+
+  // Grouping results makes a commit's fixed costs (a file, an fsync, an archive open) matter
+  // for tiny jobs no more. A writer of its own groups what finishes while it writes; here,
+  // the interval bounds what a crash can cost in recomputation.
+  bool commit_due() const {
+    if (pending_.empty()) return false;
+    const double interval = s_.cluster.commit_interval_s;
+    if (writer_.background() || running_ == 0 || interval <= 0 || pending_seconds_ >= interval) return true;
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - pending_since_).count() >= interval;
+  }
+
+  void commit_pending() {
+    if (pending_.empty()) return;
+    std::vector<Archive::Result> results;
+    for (const auto& p : pending_) {
+      const JobNode* node = &nodes_[p.node];  // nodes_ outlives the writer
+      auto write = [node, o = p.outcome](io::h5::Group& g) {
+        o->payload.write(g);
+        for (const auto& [k, v] : node->attrs) g.set_attr(k, v);
+        g.set_attr("seconds", o->seconds);
+        g.set_attr("rank", static_cast<std::int64_t>(o->rank));
+        g.set_attr("ranks", static_cast<std::int64_t>(o->ranks));
+      };
+      results.push_back({node->request.object, node->request.id, node->config, write, node->links});
+    }
+    writer_.commit(std::move(results));
+    pending_.clear();
+    pending_seconds_ = 0;
+  }
+
+  // The run is ending with an error: what finished still goes to the archive.
+  void keep_pending() noexcept {
+    try {
+      commit_pending();
+      writer_.wait();
+    } catch (const std::exception& e) {
+      log::warn("{} finished results could not be committed: {}", pending_.size(), e.what());
+    }
   }
 
   // An intermediate job (an embedding shard) whose readers are all in the archive is not
@@ -144,10 +215,8 @@ class Scheduler {
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
       if (!nodes_[i].intermediate || state_[i] == State::done) continue;
       bool needed = false;
-      for (std::size_t j = 0; j < nodes_.size() && !needed; ++j) {
-        const auto& in = nodes_[j].request.inputs;
-        needed = state_[j] != State::done && std::find(in.begin(), in.end(), nodes_[i].request.object) != in.end();
-      }
+      if (const auto r = readers_.find(nodes_[i].request.object); r != readers_.end())
+        for (std::size_t j : r->second) needed = needed || state_[j] != State::done;
       if (needed) continue;
       state_[i] = State::done;
       progress_.job_reused(nodes_[i].request.object);
@@ -157,22 +226,17 @@ class Scheduler {
   // Drops cached inputs of a finished job that no unfinished job reads (e.g. the shards of a
   // merged embedding), so the coordinator does not hold them for the rest of the sweep.
   void release_inputs(const JobNode& finished) {
-    for (const auto& object : finished.request.inputs) {
-      bool wanted = false;
-      for (std::size_t j = 0; j < nodes_.size() && !wanted; ++j) {
-        const auto& in = nodes_[j].request.inputs;
-        wanted = (state_[j] == State::waiting || state_[j] == State::running) &&
-                 std::find(in.begin(), in.end(), object) != in.end();
-      }
-      if (!wanted) cache_.erase(object);
-    }
+    for (const auto& object : finished.request.inputs)
+      if (!still_read(object)) cache_.erase(object);
   }
 
   void fail(std::size_t i, const progress::Failure& f) {
     state_[i] = State::failed;
     ++failed_;
     const auto& r = nodes_[i].request;
-    archive_.mark_failed(r.object, r.id, nodes_[i].config, f.error);
+    writer_.post([object = r.object, id = r.id, config = nodes_[i].config, error = f.error](Archive& a) {
+      a.mark_failed(object, id, config, error);
+    });
     progress_.job_failed(r.object, f);
     release_inputs(nodes_[i]);
   }
@@ -181,19 +245,25 @@ class Scheduler {
   const Payload& input(const std::string& object) {
     auto it = cache_.find(object);
     if (it != cache_.end()) return it->second;
-    auto f = archive_.open_result(object);
-    return cache_.emplace(object, Payload::read(f.root().open(object.substr(1)))).first->second;
+    Payload p;
+    writer_.run([&](Archive& a) { p = Payload::read(a.open_result(object).root().open(object.substr(1))); });
+    return cache_.emplace(object, std::move(p)).first->second;
   }
 
   const sweep::Sweep& s_;
-  Archive& archive_;
   Executor& ex_;
   progress::Progress& progress_;
   std::vector<JobNode> nodes_;
   std::vector<State> state_;
   std::vector<std::int64_t> attempts_;
+  std::map<std::string, std::size_t> index_;                 // object -> node
+  std::map<std::string, std::vector<std::size_t>> readers_;  // object -> the nodes that read it
   std::map<std::string, Payload> cache_;
+  std::vector<Pending> pending_;
+  double pending_seconds_ = 0;
+  std::chrono::steady_clock::time_point pending_since_;
   std::size_t running_ = 0, failed_ = 0;
+  ArchiveWriter writer_;  // last: it stops before what its queued work points to
 };
 
 }  // namespace

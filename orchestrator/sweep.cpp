@@ -344,6 +344,7 @@ void parse_cluster(const Table& t, Sweep& s) {
   c.heartbeat_timeout_s = t.number("heartbeat_timeout_s", 0, 1e9, true).value_or(6 * c.heartbeat_s);
   c.embed_shards = t.integer("embed_shards", 0, 4096).value_or(0);
   c.embed_shard_rows = t.integer("embed_shard_rows", 1, INT64_MAX).value_or(1000);
+  c.commit_interval_s = t.number("commit_interval_s", 0, 1e6).value_or(1.0);
   // A timeout within one heartbeat interval would give up on every healthy rank.
   if (c.heartbeat_s > 0 && c.heartbeat_timeout_s <= c.heartbeat_s)
     t.fail(*t.node(t.has("heartbeat_timeout_s") ? "heartbeat_timeout_s" : "heartbeat_s"),
@@ -396,7 +397,7 @@ Sweep parse_sweep(const std::string& text, const std::filesystem::path& file) {
   if (const auto* cl = top.subtable("cluster"))
     parse_cluster(Table(*cl, fname, "cluster",
                         {"ranks_per_train_job", "share_gpus", "retries", "job_timeout_s", "heartbeat_s",
-                         "heartbeat_timeout_s", "embed_shards", "embed_shard_rows"}),
+                         "heartbeat_timeout_s", "embed_shards", "embed_shard_rows", "commit_interval_s"}),
                   s);
   return s;
 }

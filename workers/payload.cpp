@@ -1,6 +1,7 @@
 #include "workers/payload.h"
 
 #include <cstring>
+#include <set>
 
 #include "core/util/error.h"
 
@@ -78,6 +79,13 @@ void Payload::write(io::h5::Group& g) const {
 Payload Payload::read(const io::h5::Group& g) {
   Payload p;
   read_into(g, "", p);
+  // The object's own attributes, less those the archive keeps about the job.
+  static const std::set<std::string> bookkeeping{"job_id", "config", "status", "error", "rank", "ranks"};
+  for (const auto& name : g.attr_names()) {
+    if (bookkeeping.count(name)) continue;
+    if (auto s = g.attr_string(name)) p.attrs[name] = *s;
+    else if (auto v = g.attr_double(name)) p.numbers[name] = *v;
+  }
   return p;
 }
 

@@ -279,6 +279,18 @@ std::optional<std::string> Group::attr_string(const std::string& name) const {
   return v.front();
 }
 
+std::vector<std::string> Group::attr_names() const {
+  std::vector<std::string> names;
+  auto collect = [](hid_t, const char* name, const H5A_info_t*, void* out) -> herr_t {
+    static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+    return 0;
+  };
+  hsize_t at = 0;
+  if (H5Aiterate2(id(), H5_INDEX_NAME, H5_ITER_INC, &at, collect, &names) < 0)
+    fail_run("HDF5: cannot list the attributes of {}", path_);
+  return names;
+}
+
 std::vector<std::string> Group::attr_strings(const std::string& name) const {
   if (!has_attr(name)) return {};
   Id a(H5Aopen(id(), name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + where(name));
@@ -311,6 +323,8 @@ std::vector<std::string> Group::attr_strings(const std::string& name) const {
 std::optional<std::int64_t> Group::attr_int(const std::string& name) const {
   if (!has_attr(name)) return std::nullopt;
   Id a(H5Aopen(id(), name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + where(name));
+  Id space(H5Aget_space(a.get()), H5Sclose, "attribute space");
+  if (H5Sget_simple_extent_npoints(space.get()) != 1) return std::nullopt;  // one number only
   std::int64_t v = 0;
   if (H5Aread(a.get(), H5T_NATIVE_INT64, &v) < 0) return std::nullopt;
   return v;
@@ -319,6 +333,8 @@ std::optional<std::int64_t> Group::attr_int(const std::string& name) const {
 std::optional<double> Group::attr_double(const std::string& name) const {
   if (!has_attr(name)) return std::nullopt;
   Id a(H5Aopen(id(), name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + where(name));
+  Id space(H5Aget_space(a.get()), H5Sclose, "attribute space");
+  if (H5Sget_simple_extent_npoints(space.get()) != 1) return std::nullopt;  // one number only
   double v = 0;
   if (H5Aread(a.get(), H5T_NATIVE_DOUBLE, &v) < 0) return std::nullopt;
   return v;
@@ -354,6 +370,11 @@ void copy_object(const File& src, const std::string& src_path, File& dst, const 
   root.remove(dst_path.substr(1));
   if (H5Ocopy(src.id(), src_path.c_str(), dst.id(), dst_path.c_str(), H5P_DEFAULT, lcpl.get()) < 0)
     fail_run("HDF5: cannot copy {}:{} into {}:{}", src.path().string(), src_path, dst.path().string(), dst_path);
+}
+
+bool library_threadsafe() {
+  hbool_t yes = 0;
+  return H5is_library_threadsafe(&yes) >= 0 && yes;
 }
 
 bool is_readable(const std::filesystem::path& path) {

@@ -62,6 +62,7 @@ class Group {
   std::optional<std::int64_t> attr_int(const std::string& name) const;
   std::optional<double> attr_double(const std::string& name) const;
   std::vector<std::string> attr_strings(const std::string& name) const;
+  std::vector<std::string> attr_names() const;  // in name order
 
  private:
   std::string where(const std::string& name) const;  // "file:/group/name" for messages
@@ -86,6 +87,9 @@ class File {
 
 // Copies object `src_path` of `src` to `dst_path` of `dst` (deep copy; parents created).
 void copy_object(const File& src, const std::string& src_path, File& dst, const std::string& dst_path);
+
+// Whether this HDF5 library serialises its calls itself, so two threads may use it.
+bool library_threadsafe();
 
 // True when HDF5 can open the file (it is an HDF5 file and its superblock is sound).
 bool is_readable(const std::filesystem::path& path);

@@ -7,14 +7,14 @@ the archive) and the overhead (wall - sum) / sum. Not a test.
     python tests/bench/bench_orchestration.py [--np 2] [--seeds 10] [--repeat 3] [--strata build/strata]
 
 Two walls are reported: the whole command (process start-up, MPI start-up and shutdown, archive
-creation, the closing summary) and the scheduler's own, from its last log line (first job
-submitted to last result committed). The job sweep: a synthetic corpus of 120 points in 16
+creation, the closing summary) and the scheduler's own, from its `run_finished` event (the job
+graph built, every result committed). The job sweep: a synthetic corpus of 120 points in 16
 dimensions, its embedding and Gaussian null, atoms {8, 12} x `--seeds` seeds of 1-epoch training
 each, stratum counts {2, 3, 4, 5} of analysis each: 3 + 40 * `--seeds` / 10 * 5 jobs.
 """
 import argparse
+import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -79,20 +79,21 @@ def run(binary, sweep, archive, np_):
         cmd = ["mpirun", "--oversubscribe", "-np", str(np_), "--mca", "btl", "self,vader"]
         if os.geteuid() == 0:
             cmd.append("--allow-run-as-root")
-    cmd += [binary, "run", str(sweep), "--archive", str(archive), "--threads", "1", "--no-report"]
+    cmd += [binary, "run", str(sweep), "--archive", str(archive), "--threads", "1", "--no-report", "--log-json"]
     env = dict(os.environ, OMP_NUM_THREADS="1", OMPI_MCA_rmaps_base_oversubscribe="1")
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
     if p.returncode != 0:
         sys.exit(f"{' '.join(cmd)} exited {p.returncode}:\n{p.stderr[-3000:]}")
-    m = re.search(r"(\d+) jobs: (\d+) computed.*\(([0-9.]+) s on", p.stderr)
-    if not m:
-        sys.exit(f"no summary line in the log:\n{p.stderr[-3000:]}")
+    events = [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
+    finished = [e for e in events if e["event"] == "run_finished"]
+    if not finished:
+        sys.exit(f"no run_finished event:\n{p.stdout[-3000:]}")
     jobs = job_seconds(archive)
-    if len(jobs) != int(m.group(2)):
-        sys.exit(f"{len(jobs)} jobs with seconds in the archive, {m.group(2)} computed")
-    return wall, float(m.group(3)), jobs
+    if len(jobs) != finished[0]["computed"]:
+        sys.exit(f"{len(jobs)} jobs with seconds in the archive, {finished[0]['computed']} computed")
+    return wall, finished[0]["seconds"], jobs
 
 
 def main():

@@ -87,6 +87,13 @@ p = subprocess.run([BIN, "run", str(SWEEP), "--archive", str(killed), "--threads
 assert p.returncode != 0, p.stderr
 assert run(SWEEP, killed, "--resume") == (12, 3), "corpus and two shards reused"
 assert_same_datasets(sharded, killed)
+# The merged embedding keeps its model's provenance, whether its shards came from this run or the journal.
+for archive in (sharded, killed):
+    with h5py.File(archive, "r") as f:
+        for name in ("minilm", "minilm-cls"):
+            attrs = f["embeddings"][name].attrs
+            assert attrs["model_path"].endswith("all-MiniLM-L6-v2") and attrs["architecture"] == "bert", dict(attrs)
+            assert attrs["max_tokens"] == 64 and attrs["shard_seconds"] > 0, dict(attrs)
 print("killed in shard 3: resumed with the corpus and two shards reused, same archive")
 
 # The embedding's id does not depend on the shards: nothing is computed again either way.

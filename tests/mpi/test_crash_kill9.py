@@ -14,7 +14,7 @@ from strata_test import scratch
 
 require_tools()
 tmp = scratch("crash-kill9")
-sweep = write_sweep(tmp, epochs=40, texts_per_source=40)
+sweep = write_sweep(tmp, epochs=40, texts_per_source=40, commit_interval_s=None)  # results grouped
 reference = tmp / "reference.h5"
 p = run(sweep, reference)
 assert p.returncode == 0, p.stderr

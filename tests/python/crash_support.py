@@ -31,16 +31,19 @@ def require_tools():
         sys.exit(77)
 
 
-def write_sweep(folder, epochs=4, texts_per_source=12):
+def write_sweep(folder, epochs=4, texts_per_source=12, commit_interval_s=0, name="crash.toml"):
     """A sweep of 9 jobs: corpus, a MiniLM embedding and its Gaussian null, one training of each,
-    two stratum counts of analysis of each. Returns the sweep file."""
+    two stratum counts of analysis of each. Returns the sweep file. `commit_interval_s` = 0
+    commits each result alone, so that the N-th commit of a crash point is the same in every run;
+    None keeps the default (results grouped as they finish)."""
     lines = []
     for source, words in _WORDS.items():
         for i in range(texts_per_source):
             text = " ".join(words[(i * k) % len(words)] for k in range(1, 4 + i % 5))
             lines.append(f'{{"text": "the {text} number {i}", "label": {i % 2}, "source": "{source}"}}')
     (folder / "corpus.jsonl").write_text("\n".join(lines) + "\n")
-    sweep = folder / "crash.toml"
+    sweep = folder / name
+    cluster = "" if commit_interval_s is None else f"\n[cluster]\ncommit_interval_s = {commit_interval_s}\n"
     sweep.write_text(f"""[experiment]
 name = "crash"
 seed = 3
@@ -67,7 +70,7 @@ batch_size = 8
 mle_k = 4
 bootstrap = 5
 null_model = true
-""")
+{cluster}""")
     return sweep
 
 
@@ -116,8 +119,13 @@ def assert_readable(files):
 
 
 def journal_entries(archive):
-    """Finished jobs in the journal: what a resume must reuse, not recompute."""
-    return len(list((archive.parent / (archive.name + ".journal")).glob("*.h5")))
+    """Finished jobs in the journal: what a resume must reuse, not recompute. An entry holds one
+    job's result or a group of them committed together."""
+    count = 0
+    for entry in (archive.parent / (archive.name + ".journal")).glob("*.h5"):
+        with h5py.File(entry, "r") as f:
+            count += len(f.attrs["objects"]) if "objects" in f.attrs else 1
+    return count
 
 
 def copy_state(archive, to_folder):

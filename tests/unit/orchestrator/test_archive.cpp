@@ -79,3 +79,59 @@ TEST_CASE("a journal entry missing from the archive is merged on open", "[archiv
   Archive a(d / "a.h5", true, "sweep");
   CHECK(a.done("/runs/r1", "id1"));
 }
+
+TEST_CASE("results committed together make one journal entry and come back whole", "[archive]") {
+  const auto d = tmpdir("group");
+  auto data = [](float v) { return [v](io::h5::Group& g) { g.write("data", torch::full({3}, v)); }; };
+  {
+    Archive a(d / "a.h5", false, "sweep");
+    std::vector<Archive::Result> group;
+    group.push_back({"/trained/t1", "id1", {{"v", 1}}, data(1.f), {}});
+    group.push_back({"/runs/r1", "id2", {{"v", 2}}, data(2.f), {{"trained", "/trained/t1"}}});
+    a.commit(group);
+    a.commit(std::vector<Archive::Result>{});  // nothing: no entry
+    CHECK(a.done("/trained/t1", "id1"));
+    CHECK(a.done("/runs/r1", "id2"));
+    const auto r = a.open_result("/runs/r1");
+    CHECK(torch::equal(r.root().read("runs/r1/data"), torch::full({3}, 2.f)));
+  }
+  std::size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(d / "a.h5.journal")) entries += e.path().extension() == ".h5";
+  CHECK(entries == 1);
+  // Rebuilt from that one entry: both objects, with the link.
+  fs::resize_file(d / "a.h5", fs::file_size(d / "a.h5") / 2);
+  Archive a(d / "a.h5", true, "sweep");
+  CHECK(a.done("/trained/t1", "id1"));
+  CHECK(a.done("/runs/r1", "id2"));
+  io::h5::File f(d / "a.h5", io::h5::File::Mode::read);
+  CHECK(torch::equal(f.root().read("runs/r1/trained/data"), torch::full({3}, 1.f)));
+}
+
+TEST_CASE("a result committed again is read from its newest journal entry", "[archive]") {
+  const auto d = tmpdir("again");
+  {
+    Archive a(d / "a.h5", false, "sweep");
+    put(a, "/runs/r1", "old", 1.f);
+    put(a, "/runs/r1", "new", 2.f);
+  }
+  fs::remove(d / "a.h5");  // rebuilt from the journal alone
+  Archive a(d / "a.h5", true, "sweep");
+  CHECK(a.done("/runs/r1", "new"));
+  CHECK_FALSE(a.done("/runs/r1", "old"));
+}
+
+TEST_CASE("many jobs are checked with one open, and a conflict names the object", "[archive]") {
+  const auto d = tmpdir("check");
+  Archive a(d / "a.h5", false, "sweep");
+  put(a, "/runs/r1", "id1", 1.f);
+  const auto done = a.check_done({{"/runs/r1", "id1", "a run"}, {"/runs/r2", "id2", "a run"}});
+  CHECK(done == std::vector<bool>{true, false});
+  // An intermediate object (no `what`) from another configuration is not a conflict.
+  CHECK(a.check_done({{"/runs/r1", "other", ""}}) == std::vector<bool>{false});
+  try {
+    a.check_done({{"/runs/r1", "other", "a run"}});
+    FAIL("conflict not refused");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()).find("/runs/r1") != std::string::npos);
+  }
+}
