@@ -20,6 +20,7 @@ struct Outcome {
   bool rank_lost = false;  // the rank was given up (timeout or silence) and gets no more work
   bool group_failure = false;  // it stopped because another rank running the job with it failed
   bool not_run = false;  // it never started (queued on a rank given up first): no attempt is counted
+  int inputs_held = -1;  // job inputs its rank keeps for later jobs (-1: not told)
 };
 
 // Runs one job here and turns whatever it throws into the outcome's error. `group`: the
@@ -51,6 +52,8 @@ class Executor {
   // Seconds between heartbeats of a running job (0: none are sent), and who hears them.
   virtual double heartbeat_s() const { return 0; }
   virtual void on_heartbeat(HeartbeatListener) {}
+  // No job that has not ended reads `object` any more: ranks that keep it may let it go.
+  virtual void release(const std::string& /*object*/) {}
 };
 
 class LocalExecutor final : public Executor {

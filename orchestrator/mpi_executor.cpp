@@ -45,6 +45,7 @@ std::string encode_outcome(const Outcome& o) {
   put_field(out, std::to_string(o.seconds));
   put_field(out, o.error);
   put_field(out, o.ok ? o.payload.serialize() : std::string());
+  put_field(out, std::to_string(o.inputs_held));
   return out;
 }
 
@@ -59,6 +60,7 @@ Outcome decode_outcome(const cluster::Message& m) {
   o.error = std::string(r.next());
   const auto payload = r.next();
   if (o.ok) o.payload = workers::Payload::deserialize(payload);
+  o.inputs_held = std::stoi(std::string(r.next()));
   o.rank = m.source;
   return o;
 }
@@ -149,6 +151,11 @@ std::optional<int> MpiExecutor::queue_rank(const workers::JobRequest& r) const {
   return best;
 }
 
+void MpiExecutor::release(const std::string& object) {
+  for (auto& [rank, held] : held_)
+    if (held.erase(object)) drop_[rank].insert(object);
+}
+
 bool MpiExecutor::has_room(const workers::JobRequest& r) const {
   return idle_.size() >= ranks_for(r) || queue_rank(r).has_value();
 }
@@ -158,6 +165,10 @@ void MpiExecutor::send_job(int rank, const workers::JobRequest& r, const std::st
   std::string msg;
   put_field(msg, request);
   put_field(msg, group);
+  std::string drops;  // one object per line
+  for (const auto& object : drop_[rank]) drops += object + "\n";
+  drop_.erase(rank);
+  put_field(msg, drops);
   auto& held = held_[rank];
   for (const auto& in : r.inputs) {
     if (held.count(in)) continue;
@@ -389,12 +400,16 @@ void worker_loop(cluster::MpiComm& world, const cluster::MpiComm& workers, torch
       FieldReader r{m.bytes};
       const auto request = workers::JobRequest::deserialize(std::string(r.next()));
       const auto group = r.next();
+      const auto drops = r.next();
+      for (std::size_t at = 0, end; (end = drops.find('\n', at)) != std::string_view::npos; at = end + 1)
+        held.erase(std::string(drops.substr(at, end - at)));
       while (r.pos < r.in.size()) {
         std::string object(r.next());
         held[object] = workers::Payload::deserialize(r.next());
       }
-      const auto outcome = group.empty() ? run_here(request, held, device)
-                                         : run_in_group(workers, nlohmann::json::parse(group), request, held, device);
+      auto outcome = group.empty() ? run_here(request, held, device)
+                                   : run_in_group(workers, nlohmann::json::parse(group), request, held, device);
+      outcome.inputs_held = static_cast<int>(held.size());
       reply = encode_outcome(outcome);
     }
     // Not waiting for rank 0 to take it: the next job may already be here.

@@ -56,6 +56,7 @@ class MpiExecutor final : public Executor {
   std::string where() const override;
   double heartbeat_s() const override { return heartbeat_s_; }
   void on_heartbeat(HeartbeatListener listener) override { listener_ = std::move(listener); }
+  void release(const std::string& object) override;
   // Whether some rank was given up: it will not read its stop message, so MPI_Finalize
   // would wait for it forever.
   bool lost_ranks() const { return !lost_.empty(); }
@@ -92,6 +93,7 @@ class MpiExecutor final : public Executor {
   std::map<int, Group> groups_;  // by leader
   int group_tag_ = 0;            // the last tag a group's communicator was made with
   std::map<int, std::set<std::string>> held_;  // inputs each worker keeps
+  std::map<int, std::set<std::string>> drop_;  // inputs each worker is to let go with its next job
   std::map<int, std::string> affinity_;         // the affinity of the last job each worker ran
   std::map<std::string, std::set<int>> failed_on_;  // a retry goes to another rank when it can
 };

@@ -153,10 +153,10 @@ void Progress::job_started(const std::string& object, int rank) {
   on_job_started(tally_.job(object), rank);
 }
 
-void Progress::job_done(const std::string& object, int rank, double seconds) {
+void Progress::job_done(const std::string& object, int rank, double seconds, int inputs_held) {
   std::lock_guard<std::mutex> lock(mutex_);
   tally_.done(object, rank, seconds);
-  on_job_done(tally_.job(object), rank, seconds);
+  on_job_done(tally_.job(object), rank, seconds, inputs_held);
 }
 
 void Progress::job_failed(const std::string& object, const Failure& f) {
@@ -205,7 +205,7 @@ std::string duration(double s) {
 
 void LogLines::on_job_started(const Job& j, int rank) { log::debug("{} started ({})", j.label, rank_name(rank)); }
 
-void LogLines::on_job_done(const Job& j, int rank, double seconds) {
+void LogLines::on_job_done(const Job& j, int rank, double seconds, int /*inputs_held*/) {
   log::info("[{}/{}] {} ({:.2f} s{})", tally_.finished(), tally_.total(), j.label, seconds,
             rank > 0 ? fmt::format(", rank {}", rank) : "");
 }
@@ -265,11 +265,12 @@ void JsonLines::on_job_started(const Job& j, int rank) {
   emit(e.dump());
 }
 
-void JsonLines::on_job_done(const Job& j, int rank, double seconds) {
+void JsonLines::on_job_done(const Job& j, int rank, double seconds, int inputs_held) {
   auto e = event("job_done", now());
   describe(e, j);
   e["rank"] = rank;
   e["seconds"] = seconds;
+  if (inputs_held >= 0) e["inputs_held"] = inputs_held;
   e["done"] = tally_.finished();
   e["total"] = tally_.total();
   emit(e.dump());

@@ -109,7 +109,8 @@ class Progress {
   void run_started(const std::vector<Job>& jobs, int workers, double heartbeat_s, const std::string& where);
   void job_reused(const std::string& object);
   void job_started(const std::string& object, int rank);
-  void job_done(const std::string& object, int rank, double seconds);
+  // `inputs_held`: how many job inputs the rank keeps after the job (-1: not told).
+  void job_done(const std::string& object, int rank, double seconds, int inputs_held = -1);
   void job_failed(const std::string& object, const Failure& f);
   void heartbeat(int rank);
   void run_finished();
@@ -118,7 +119,7 @@ class Progress {
   virtual void on_run_started() {}
   virtual void on_job_reused(const Job&) {}
   virtual void on_job_started(const Job&, int /*rank*/) {}
-  virtual void on_job_done(const Job&, int /*rank*/, double /*seconds*/) {}
+  virtual void on_job_done(const Job&, int /*rank*/, double /*seconds*/, int /*inputs_held*/) {}
   virtual void on_job_failed(const Job&, const Failure&) {}
   virtual void on_run_finished(double /*seconds*/) {}
 
@@ -146,7 +147,7 @@ std::unique_ptr<Progress> make(Style style);
 // One line per event through the log, as a run has always printed them.
 class LogLines final : public Progress {
  protected:
-  void on_job_done(const Job& j, int rank, double seconds) override;
+  void on_job_done(const Job& j, int rank, double seconds, int inputs_held) override;
   void on_job_failed(const Job& j, const Failure& f) override;
   void on_job_started(const Job& j, int rank) override;
   void on_run_finished(double seconds) override;
@@ -163,7 +164,7 @@ class JsonLines final : public Progress {
   void on_run_started() override;
   void on_job_reused(const Job& j) override;
   void on_job_started(const Job& j, int rank) override;
-  void on_job_done(const Job& j, int rank, double seconds) override;
+  void on_job_done(const Job& j, int rank, double seconds, int inputs_held) override;
   void on_job_failed(const Job& j, const Failure& f) override;
   void on_run_finished(double seconds) override;
 

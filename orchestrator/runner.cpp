@@ -162,7 +162,7 @@ class Scheduler {
       return fail(i, f);
     }
     state_[i] = State::done;
-    progress_.job_done(node.request.object, o.rank, o.seconds);
+    progress_.job_done(node.request.object, o.rank, o.seconds, o.inputs_held);
     if (still_read(node.request.object)) cache_[node.request.object] = o.payload;
     if (pending_.empty()) pending_since_ = std::chrono::steady_clock::now();
     pending_seconds_ += o.seconds;
@@ -223,11 +223,15 @@ class Scheduler {
     }
   }
 
-  // Drops cached inputs of a finished job that no unfinished job reads (e.g. the shards of a
-  // merged embedding), so the coordinator does not hold them for the rest of the sweep.
+  // Drops inputs of a finished job that no unfinished job reads (e.g. the shards of a merged
+  // embedding), here and on the ranks that keep them, so none holds them for the rest of the
+  // sweep.
   void release_inputs(const JobNode& finished) {
-    for (const auto& object : finished.request.inputs)
-      if (!still_read(object)) cache_.erase(object);
+    for (const auto& object : finished.request.inputs) {
+      if (still_read(object)) continue;
+      cache_.erase(object);
+      ex_.release(object);
+    }
   }
 
   void fail(std::size_t i, const progress::Failure& f) {

@@ -1,6 +1,7 @@
 """`mpirun -np N strata run` of a sweep whose text embeddings are computed in shards
 (tests/mpi/tiny_text.toml: 2 x 4 shards, uneven and one empty) gives the single-process archive,
 for N = 1..4; an archive begun under one rank count is finished under another."""
+import json
 import re
 import shutil
 import sys
@@ -36,6 +37,19 @@ for n in (1, 2, 3, 4):
         ranks = sorted({int(f["embedding_shards"][m][k].attrs["rank"]) for m in f["embedding_shards"]
                         for k in f["embedding_shards"][m]})
     print(f"mpirun -np {n}: {count} datasets equal to the single-process run; shards ran on ranks {ranks}")
+
+# One worker runs everything: it keeps the corpus and 8 shards until the merges, then lets go of
+# the shards, which no later job reads; at most the corpus, the two embeddings and a trained model
+# are left.
+p = mpirun(2, tmp / "held.h5", extra=("--log-json",))
+assert p.returncode == 0, p.stderr
+done = [json.loads(line) for line in p.stdout.splitlines() if '"job_done"' in line]
+held = [(e["kind"], e["inputs_held"]) for e in done]
+assert all(n >= 0 for _, n in held), held
+after_merges = max(i for i, (kind, _) in enumerate(held) if kind == "embed") + 1
+assert max(n for _, n in held[:after_merges]) >= 5, held  # the corpus and a model's 4 shards, at least
+assert max(n for _, n in held[after_merges:]) <= 4, held
+print("inputs a worker keeps after each job:", [n for _, n in held])
 
 # A worker killed in its first shard under 3 ranks, the sweep finished under 4: the same archive.
 a = tmp / "moved.h5"
