@@ -115,21 +115,24 @@ void Archive::create(const std::string& sweep_text) {
 
 namespace {
 
-// The objects a journal entry holds. An entry of one result written by earlier versions has
-// `object`, `job_id` and `links` (name, target, ...); a group entry has `objects`, `job_ids`
-// and `links` as (object, name, target, ...).
+// The objects a journal entry holds. A group entry lists them in the string datasets
+// journal/{objects,job_ids,links} (links: object, name, target, ...; datasets, as a group of
+// thousands of results outgrows what attributes may hold). An entry of one result written by
+// earlier versions has the root attributes `object`, `job_id` and `links` (name, target, ...).
 std::vector<std::pair<std::string, Archive::Entry>> read_entry(const File& src) {
   const auto root = src.root();
   std::vector<std::pair<std::string, Archive::Entry>> out;
-  const auto links = root.attr_strings("links");
-  if (!root.has_attr("objects")) {
+  if (!root.exists("journal")) {
+    const auto links = root.attr_strings("links");
     Archive::Entry e{src.path(), root.attr_string("job_id").value_or(""), {}};
     for (std::size_t i = 0; i + 1 < links.size(); i += 2) e.links.emplace_back(links[i], links[i + 1]);
     out.emplace_back(root.attr_string("object").value_or(""), std::move(e));
     return out;
   }
-  const auto objects = root.attr_strings("objects");
-  const auto ids = root.attr_strings("job_ids");
+  const auto list = root.open("journal");
+  const auto objects = list.read_strings("objects");
+  const auto ids = list.read_strings("job_ids");
+  const auto links = list.read_strings("links");
   if (ids.size() != objects.size())
     fail_run("{}: journal entry with {} objects and {} job ids", src.path().string(), objects.size(), ids.size());
   std::map<std::string, std::size_t> index;
@@ -264,9 +267,10 @@ void Archive::commit(const std::vector<Result>& results) {
       g.set_attr("config", r.config.dump());
       r.write(g);
     }
-    root.set_attr("objects", objects);
-    root.set_attr("job_ids", ids);
-    root.set_attr("links", links);
+    auto list = root.require("journal");
+    list.write_strings("objects", objects);
+    list.write_strings("job_ids", ids);
+    list.write_strings("links", links);
     j.flush();
   }
   sync_file(tmp);

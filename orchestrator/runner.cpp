@@ -43,6 +43,7 @@ class Scheduler {
     ex_.on_heartbeat([this](int rank) { progress_.heartbeat(rank); });
     find_finished();
     skip_unneeded();
+    find_ready();
     try {
       while (true) {
         submit_ready();
@@ -80,22 +81,12 @@ class Scheduler {
     }
   }
 
-  bool deps_done(const JobNode& n) const {
-    for (const auto& in : n.request.inputs)
-      if (state_[index_of(in)] != State::done) return false;
-    return true;
-  }
-  bool deps_failed(const JobNode& n) const {
-    for (const auto& in : n.request.inputs)
-      if (state_[index_of(in)] == State::failed) return true;
-    return false;
-  }
   std::size_t index_of(const std::string& object) const {
     const auto it = index_.find(object);
     if (it == index_.end()) fail_run("no job produces {}", object);
     return it->second;
   }
-  // Whether a job that has not finished reads `object`.
+  // Whether a job that has not ended reads `object`.
   bool still_read(const std::string& object) const {
     const auto it = readers_.find(object);
     if (it == readers_.end()) return false;
@@ -103,40 +94,46 @@ class Scheduler {
       if (state_[j] == State::waiting || state_[j] == State::running) return true;
     return false;
   }
+  const std::vector<std::size_t>& readers_of(std::size_t i) const {
+    static const std::vector<std::size_t> none;
+    const auto it = readers_.find(nodes_[i].request.object);
+    return it == readers_.end() ? none : it->second;
+  }
+
+  // Counts what each waiting job still lacks; those lacking nothing are ready.
+  void find_ready() {
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      if (state_[i] != State::waiting) continue;
+      for (const auto& in : nodes_[i].request.inputs) missing_[i] += state_[index_of(in)] != State::done;
+      if (missing_[i] == 0) make_ready(i);
+    }
+  }
+  // Costliest first; ties in graph order.
+  void make_ready(std::size_t i) { ready_.insert({-nodes_[i].request.cost, i}); }
+  // Job i is done: the jobs reading it lack one input less.
+  void inputs_arrived(std::size_t i) {
+    for (std::size_t j : readers_of(i))
+      if (state_[j] == State::waiting && --missing_[j] == 0) make_ready(j);
+  }
 
   // Submits ready jobs, costliest first, while the executor has room.
   void submit_ready() {
-    std::vector<std::size_t> ready;
-    for (std::size_t i = 0; i < nodes_.size(); ++i) {
-      if (state_[i] != State::waiting) continue;
-      if (deps_failed(nodes_[i])) {
-        progress::Failure f;
-        f.error = "an input failed: " + first_failed_input(nodes_[i]);
-        f.attempts = s_.cluster.retries + 1;
-        fail(i, f);
-        continue;
-      }
-      if (deps_done(nodes_[i])) ready.push_back(i);
-    }
-    std::stable_sort(ready.begin(), ready.end(),
-                     [&](std::size_t a, std::size_t b) { return nodes_[a].request.cost > nodes_[b].request.cost; });
-    for (std::size_t i : ready) {
+    for (auto it = ready_.begin(); it != ready_.end();) {
+      const std::size_t i = it->second;
       // A job that needs more idle ranks than there are holds them: cheaper jobs wait too,
       // or single-rank jobs would keep taking the ranks a data-parallel job waits for.
       if (!ex_.has_room(nodes_[i].request)) break;
-      if (!ex_.can_take(nodes_[i].request)) continue;
+      if (!ex_.can_take(nodes_[i].request)) {
+        ++it;
+        continue;
+      }
+      it = ready_.erase(it);
       state_[i] = State::running;
       ++running_;
       const int rank =
           ex_.submit(nodes_[i].request, [this](const std::string& object) -> const Payload& { return input(object); });
       progress_.job_started(nodes_[i].request.object, rank);
     }
-  }
-
-  std::string first_failed_input(const JobNode& n) const {
-    for (const auto& in : n.request.inputs)
-      if (state_[index_of(in)] == State::failed) return in;
-    return "?";
   }
 
   // A job has ended. A result counts as done at once (the jobs reading it can start, served
@@ -148,6 +145,7 @@ class Scheduler {
     if (o.input_error) throw InputError(o.error);
     if (o.not_run) {
       state_[i] = State::waiting;
+      make_ready(i);
       return;
     }
     if (!o.ok) {
@@ -156,12 +154,14 @@ class Scheduler {
                           o.rank_lost};
       if (!f.final) {
         state_[i] = State::waiting;
+        make_ready(i);
         progress_.job_failed(node.request.object, f);
         return;
       }
       return fail(i, f);
     }
     state_[i] = State::done;
+    inputs_arrived(i);
     progress_.job_done(node.request.object, o.rank, o.seconds, o.inputs_held);
     if (still_read(node.request.object)) cache_[node.request.object] = o.payload;
     if (pending_.empty()) pending_since_ = std::chrono::steady_clock::now();
@@ -205,7 +205,7 @@ class Scheduler {
       commit_pending();
       writer_.wait();
     } catch (const std::exception& e) {
-      log::warn("{} finished results could not be committed: {}", pending_.size(), e.what());
+      log::warn("finished results could not all be committed: {}", e.what());
     }
   }
 
@@ -243,6 +243,14 @@ class Scheduler {
     });
     progress_.job_failed(r.object, f);
     release_inputs(nodes_[i]);
+    // What reads it cannot run.
+    for (std::size_t j : readers_of(i)) {
+      if (state_[j] != State::waiting) continue;
+      progress::Failure g;
+      g.error = "an input failed: " + r.object;
+      g.attempts = s_.cluster.retries + 1;
+      fail(j, g);
+    }
   }
 
   // Inputs are read from the archive once and kept while jobs still need them.
@@ -260,6 +268,8 @@ class Scheduler {
   std::vector<JobNode> nodes_;
   std::vector<State> state_;
   std::vector<std::int64_t> attempts_;
+  std::vector<std::size_t> missing_ = std::vector<std::size_t>(nodes_.size(), 0);  // inputs not done yet
+  std::set<std::pair<double, std::size_t>> ready_;  // (-cost, node) of the jobs that can run now
   std::map<std::string, std::size_t> index_;                 // object -> node
   std::map<std::string, std::vector<std::size_t>> readers_;  // object -> the nodes that read it
   std::map<std::string, Payload> cache_;

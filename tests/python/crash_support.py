@@ -124,7 +124,7 @@ def journal_entries(archive):
     count = 0
     for entry in (archive.parent / (archive.name + ".journal")).glob("*.h5"):
         with h5py.File(entry, "r") as f:
-            count += len(f.attrs["objects"]) if "objects" in f.attrs else 1
+            count += len(f["journal/objects"]) if "journal" in f else 1
     return count
 
 

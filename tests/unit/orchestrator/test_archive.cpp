@@ -135,3 +135,26 @@ TEST_CASE("many jobs are checked with one open, and a conflict names the object"
     CHECK(std::string(e.what()).find("/runs/r1") != std::string::npos);
   }
 }
+
+TEST_CASE("a group of many results with many links is one journal entry", "[archive]") {
+  // Its lists outgrow the 64 KiB an HDF5 attribute may hold.
+  const auto d = tmpdir("big-group");
+  std::vector<Archive::Result> group;
+  const std::string target(80, 't');
+  for (int i = 0; i < 200; ++i) {
+    std::map<std::string, std::string> links;
+    for (int k = 0; k < 6; ++k) links["link" + std::to_string(k)] = "/trained/" + target + std::to_string(k);
+    group.push_back({"/runs/r" + std::to_string(i), "id" + std::to_string(i), {{"i", i}},
+                     [i](io::h5::Group& g) { g.set_attr("i", static_cast<std::int64_t>(i)); }, links});
+  }
+  {
+    Archive a(d / "a.h5", false, "sweep");
+    a.commit(group);
+  }
+  fs::remove(d / "a.h5");
+  Archive a(d / "a.h5", true, "sweep");
+  CHECK(a.done("/runs/r0", "id0"));
+  CHECK(a.done("/runs/r199", "id199"));
+  io::h5::File f(d / "a.h5", io::h5::File::Mode::read);
+  CHECK(f.root().open("runs/r199").attr_int("i") == 199);
+}
