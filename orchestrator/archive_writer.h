@@ -1,9 +1,11 @@
 #pragma once
-// The one place a run touches its archive. Where HDF5 is thread-safe, the archive's work runs
-// on a thread of its own: the coordinator hands out the next jobs while results are being
-// written, and whatever finished meanwhile is committed next, as one group (one journal file,
-// one fsync, one archive open). Elsewhere the work runs in the caller's thread. Everything
-// handed over runs in order: a read that follows a commit sees it.
+// The one place a run touches its archive. For an MPI coordinator, where HDF5 is thread-safe,
+// the archive's work runs on a thread of its own: the coordinator hands out the next jobs while
+// results are being written, and whatever finished meanwhile is committed next, as one group
+// (one journal file, one fsync, one archive open). Otherwise (a process that runs the jobs
+// itself, or HDF5 without thread safety) the work runs in the caller's thread, between jobs,
+// so a crash inside a job never meets a half-written file. Everything handed over runs in
+// order: a read that follows a commit sees it.
 #include <condition_variable>
 #include <deque>
 #include <exception>

@@ -49,6 +49,8 @@ class Executor {
   virtual int submit(const workers::JobRequest& r, const InputLoader& load) = 0;
   virtual Outcome wait() = 0;  // blocks until one submitted job ends
   virtual std::string where() const = 0;
+  // Whether jobs run in this process's thread (then the archive is written between them).
+  virtual bool runs_jobs_here() const { return false; }
   // Seconds between heartbeats of a running job (0: none are sent), and who hears them.
   virtual double heartbeat_s() const { return 0; }
   virtual void on_heartbeat(HeartbeatListener) {}
@@ -63,6 +65,7 @@ class LocalExecutor final : public Executor {
   int submit(const workers::JobRequest& r, const InputLoader& load) override;
   Outcome wait() override;
   std::string where() const override { return device_.str(); }
+  bool runs_jobs_here() const override { return true; }
 
  private:
   torch::Device device_;

@@ -27,7 +27,7 @@ class Scheduler {
  public:
   Scheduler(const sweep::Sweep& s, Archive& archive, Executor& ex, progress::Progress& progress)
       : s_(s), ex_(ex), progress_(progress), nodes_(job_graph(s, plan::make_plan(s))),
-        state_(nodes_.size(), State::waiting), attempts_(nodes_.size(), 0), writer_(archive, true, s.cluster.commit_interval_s > 0) {
+        state_(nodes_.size(), State::waiting), attempts_(nodes_.size(), 0), writer_(archive, !ex.runs_jobs_here(), s.cluster.commit_interval_s > 0) {
     for (std::size_t i = 0; i < nodes_.size(); ++i) index_[nodes_[i].request.object] = i;
     for (std::size_t i = 0; i < nodes_.size(); ++i)
       for (const auto& in : nodes_[i].request.inputs) readers_[in].push_back(i);

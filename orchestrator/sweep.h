@@ -78,10 +78,11 @@ struct ClusterSpec {
   std::int64_t embed_shards = 0;
   std::int64_t embed_shard_rows = 1000;
   // Finished results are committed to the archive in groups (one journal file, fsync and
-  // archive open each). With a thread-safe HDF5 the archive is written on a thread of its
-  // own, and a group is what finished while the previous one was written; otherwise a group
-  // is committed once its jobs took this many seconds of compute, or its oldest result has
-  // waited this long, or nothing else runs. 0: each result alone, as it arrives.
+  // archive open each). An MPI coordinator with a thread-safe HDF5 writes on a thread of its
+  // own, and a group is what finished while the previous one was written; otherwise (one
+  // process, or no thread safety) a group is committed once its jobs took this many seconds
+  // of compute, or its oldest result has waited this long, or nothing else runs. 0: each
+  // result alone, as it arrives.
   double commit_interval_s = 1;
 };
 
