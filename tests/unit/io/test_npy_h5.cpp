@@ -7,17 +7,13 @@
 #include "core/io/npy.h"
 #include "core/util/error.h"
 #include "tests/catch.hpp"
+#include "tests/test_support.h"
 
 namespace fs = std::filesystem;
 using namespace strata;
 
 namespace {
-fs::path tmpdir(const std::string& name) {
-  auto d = fs::temp_directory_path() / ("strata-io-" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path tmpdir(const std::string& name) { return test::scratch_dir("io-" + name); }
 }  // namespace
 
 TEST_CASE("npy round trip for the supported dtypes", "[npy]") {

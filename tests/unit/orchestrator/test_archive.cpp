@@ -6,17 +6,13 @@
 #include "core/util/error.h"
 #include "orchestrator/archive.h"
 #include "tests/catch.hpp"
+#include "tests/test_support.h"
 
 namespace fs = std::filesystem;
 using namespace strata;
 
 namespace {
-fs::path tmpdir(const std::string& name) {
-  auto d = fs::temp_directory_path() / ("strata-archive-" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path tmpdir(const std::string& name) { return test::scratch_dir("archive-" + name); }
 
 void put(Archive& a, const std::string& object, const std::string& id, float v) {
   a.commit(object, id, {{"v", v}}, [&](io::h5::Group& g) { g.write("data", torch::full({3}, v)); });

@@ -6,17 +6,13 @@
 #include "core/util/error.h"
 #include "orchestrator/archive_writer.h"
 #include "tests/catch.hpp"
+#include "tests/test_support.h"
 
 namespace fs = std::filesystem;
 using namespace strata;
 
 namespace {
-fs::path fresh(const std::string& name) {
-  auto d = fs::temp_directory_path() / ("strata-writer-" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path fresh(const std::string& name) { return test::scratch_dir("writer-" + name); }
 
 Archive::Result result(const std::string& object, float v) {
   return {object, "id-" + object, {{"v", v}}, [v](io::h5::Group& g) { g.write("data", torch::full({2}, v)); }, {}};
