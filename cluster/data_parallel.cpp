@@ -11,17 +11,9 @@
 
 namespace strata::cluster {
 
-bool built_with_nccl() {
-#if defined(STRATA_HAVE_NCCL)
-  return true;
-#else
-  return false;
-#endif
-}
-
-std::unique_ptr<ProcessGroup> make_data_parallel_group(MpiComm& comm, torch::Device device) {
+std::unique_ptr<parallel::ProcessGroup> make_data_parallel_group(MpiComm& comm, torch::Device device) {
   // Decided from comm.size(), the same on every rank, so all ranks take the same branch.
-  if (comm.size() == 1) return std::make_unique<LocalGroup>();
+  if (comm.size() == 1) return std::make_unique<parallel::LocalGroup>();
 #if defined(STRATA_HAVE_NCCL)
   if (device.is_cuda()) return std::make_unique<NcclGroup>(comm, device);
 #endif

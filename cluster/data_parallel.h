@@ -3,16 +3,13 @@
 #include <memory>
 
 #include "cluster/mpi_comm.h"
-#include "cluster/process_group.h"
+#include "core/parallel/process_group.h"
 
 namespace strata::cluster {
-
-// Whether this binary was compiled with the NCCL backend.
-bool built_with_nccl();
 
 // Collective over `comm` (the ranks of one data-parallel job). A group of one rank gets a
 // LocalGroup (nothing to exchange); CUDA devices get an NcclGroup when NCCL is built in;
 // otherwise an MpiGroup, which needs CPU tensors.
-std::unique_ptr<ProcessGroup> make_data_parallel_group(MpiComm& comm, torch::Device device);
+std::unique_ptr<parallel::ProcessGroup> make_data_parallel_group(MpiComm& comm, torch::Device device);
 
 }  // namespace strata::cluster

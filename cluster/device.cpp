@@ -6,14 +6,6 @@
 
 namespace strata::cluster {
 
-int local_rank_from_env() {
-  for (const char* var : {"OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MPI_LOCALRANKID",
-                          "LOCAL_RANK"}) {
-    if (const char* v = std::getenv(var); v && *v) return std::atoi(v);
-  }
-  return -1;
-}
-
 torch::Device select_device(const std::string& choice, int local_rank, int ranks_on_node,
                             bool allow_sharing) {
   if (choice == "cpu") return torch::Device(torch::kCPU);

@@ -6,9 +6,6 @@
 
 namespace strata::cluster {
 
-// The node-local rank from the launcher's environment (OpenMPI, SLURM), or -1 when unknown.
-int local_rank_from_env();
-
 // Resolves a --device choice. "auto" picks CUDA when present. With local_rank >= 0 the
 // device index is local_rank modulo the visible GPU count (CUDA_VISIBLE_DEVICES respected
 // by the CUDA runtime itself); `allow_sharing` false makes more ranks than GPUs an error.

@@ -6,11 +6,11 @@
 #include <string>
 
 #include "cluster/mpi_comm.h"
-#include "cluster/process_group.h"
+#include "core/parallel/process_group.h"
 
 namespace strata::cluster {
 
-class MpiGroup final : public ProcessGroup {
+class MpiGroup final : public parallel::ProcessGroup {
  public:
   // Collective over `comm`: the group works on its own duplicate, so its collectives never
   // meet the communicator's messages. One MPI call moves at most `piece_bytes` (the same

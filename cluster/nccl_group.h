@@ -6,11 +6,11 @@
 #include <string>
 
 #include "cluster/mpi_comm.h"
-#include "cluster/process_group.h"
+#include "core/parallel/process_group.h"
 
 namespace strata::cluster {
 
-class NcclGroup final : public ProcessGroup {
+class NcclGroup final : public parallel::ProcessGroup {
  public:
   // Collective over `comm`: its rank 0 creates the NCCL unique id and broadcasts it over
   // MPI, then every rank joins (ncclCommInitRank) on `device`, a CUDA device.

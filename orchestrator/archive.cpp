@@ -23,7 +23,20 @@ using io::h5::Group;
 
 namespace {
 
-constexpr std::int64_t kArchiveFormat = 1;
+// 2: job ids hash the specs' result-changing fields and their inputs' content (not paths).
+constexpr std::int64_t kArchiveFormat = 2;
+
+// An archive of another format has other job ids for the same work: continuing it would
+// recompute everything beside results it cannot tell apart. Refused before anything is written.
+void check_format(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::exists(file, ec) || !io::h5::is_readable(file)) return;  // a damaged one is rebuilt from its journal
+  const auto version = File(file, File::Mode::read).root().attr_int("format_version");
+  if (version && *version != kArchiveFormat)
+    fail_input("{}: an archive of format {} (this strata writes format {}, whose job ids differ); "
+               "continue it with the strata that wrote it, or run into another --archive",
+               file.string(), *version, kArchiveFormat);
+}
 
 std::string hostname() {
   char buf[256] = {0};
@@ -92,6 +105,7 @@ Archive::Archive(const fs::path& file, bool resume, const std::string& sweep_tex
     create(sweep_text);
     return;
   }
+  check_format(file_);
   recover();
   File f(file_, File::Mode::read_write);
   auto root = f.root();

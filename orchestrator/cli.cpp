@@ -73,6 +73,10 @@ int dispatch(CLI::App& app, Args& a) {
   }
   if (app.got_subcommand("report")) return write_report(a.archive, a.out) == 0 ? 0 : 1;
   if (app.got_subcommand("embed")) return run_embed_command(a.embed);
+  if (app.got_subcommand("keys")) {
+    std::fputs(sweep::keys_reference().c_str(), stdout);
+    return 0;
+  }
   std::fputs(app.help().c_str(), stdout);
   return 0;
 }
@@ -93,6 +97,7 @@ int main(int argc, char** argv) {
   report->add_option("archive", a.archive, "archive (.h5)")->required()->check(CLI::ExistingFile);
   report->add_option("-o,--out", a.out, "output folder (default: ARCHIVE with .report)");
   add_embed_command(app, a.embed);
+  app.add_subcommand("keys", "every section and key of a sweep file: type, default, range, meaning (Markdown)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -4,15 +4,18 @@
 
 #include <string>
 
+#include "core/nn/embed_spec.h"
+
 namespace strata::cli {
 
 struct EmbedArgs {
-  std::string model, corpus, output, name, pooling = "mean", dtype = "fp32", device = "auto";
-  std::int64_t max_tokens = 512, batch_size = 64, batch_tokens = 8192;
-  bool normalize = false;
+  std::string corpus, output, device = "auto";
+  nn::EmbedSpec model;  // --model and the [[model]] settings, with the same defaults as a sweep's
 };
 
-// `strata embed --model DIR --corpus FILE -o ARCHIVE`: embeddings of a corpus table.
+// `strata embed --model DIR --corpus FILE -o ARCHIVE`: embeddings of a corpus table. Its corpus
+// and embedding get the ids a sweep with `table = FILE` and the same [[model]] gives them, so
+// either can continue the other's archive.
 void add_embed_command(CLI::App& app, EmbedArgs& a);
 int run_embed_command(const EmbedArgs& a);
 

@@ -26,7 +26,7 @@ struct Outcome {
 // Runs one job here and turns whatever it throws into the outcome's error. `group`: the
 // ranks running a train job together (workers::execute).
 Outcome run_here(const workers::JobRequest& r, const workers::Inputs& inputs, torch::Device device,
-                 cluster::ProcessGroup* group = nullptr);
+                 parallel::ProcessGroup* group = nullptr);
 
 // Gives an archive object's payload to an executor that needs it as a job input.
 using InputLoader = std::function<const workers::Payload&(const std::string& object)>;

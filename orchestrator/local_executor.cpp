@@ -8,13 +8,13 @@ namespace strata {
 int LocalExecutor::submit(const workers::JobRequest& r, const InputLoader& load) {
   request_ = r;
   inputs_.clear();
-  for (const auto& object : r.inputs) inputs_.emplace(object, load(object));
+  for (const auto& in : r.inputs) inputs_.emplace(in.object, load(in.object));
   pending_ = true;
   return 0;
 }
 
 Outcome run_here(const workers::JobRequest& r, const workers::Inputs& inputs, torch::Device device,
-                 cluster::ProcessGroup* group) {
+                 parallel::ProcessGroup* group) {
   Outcome o;
   o.object = r.object;
   const auto t0 = std::chrono::steady_clock::now();
@@ -24,7 +24,7 @@ Outcome run_here(const workers::JobRequest& r, const workers::Inputs& inputs, to
   } catch (const InputError& e) {
     o.input_error = true;
     o.error = e.what();
-  } catch (const cluster::GroupFailure& e) {
+  } catch (const parallel::GroupFailure& e) {
     o.group_failure = true;
     o.error = e.what();
   } catch (const c10::Error& e) {

@@ -93,7 +93,7 @@ std::size_t MpiExecutor::ranks_for(const workers::JobRequest& r) const {
 std::size_t MpiExecutor::score(const workers::JobRequest& r, int rank) const {
   std::size_t held = 0;
   if (auto it = held_.find(rank); it != held_.end())
-    for (const auto& in : r.inputs) held += it->second.count(in) * (in == "/corpus" ? 1 : 100);
+    for (const auto& in : r.inputs) held += it->second.count(in.object) * (in.role == "corpus" ? 1 : 100);
   if (!r.affinity.empty()) {
     // Loading a model costs more than shipping inputs; a rank that holds none loses nothing.
     auto a = affinity_.find(rank);
@@ -170,7 +170,7 @@ void MpiExecutor::send_job(int rank, const workers::JobRequest& r, const std::st
   drop_.erase(rank);
   put_field(msg, drops);
   auto& held = held_[rank];
-  for (const auto& in : r.inputs) {
+  for (const auto& [role, in] : r.inputs) {
     if (held.count(in)) continue;
     put_field(msg, in);
     put_field(msg, load(in).serialize());

@@ -22,7 +22,7 @@ int coordinate(const sweep::Sweep& s, const RunOptions& opt, cluster::MpiComm& w
   int code = 0;
   {
     const auto& c = s.cluster;
-    MpiExecutor executor(world, c.job_timeout_s, c.heartbeat_s, c.heartbeat_timeout_s);
+    MpiExecutor executor(world, c.job_timeout_s, c.heartbeat_s, c.heartbeat_timeout());
     try {
       check_inputs(s);
       code = run_jobs(s, opt, executor);
@@ -37,7 +37,7 @@ int coordinate(const sweep::Sweep& s, const RunOptions& opt, cluster::MpiComm& w
   }
   if (!error->empty()) return code;
   if (opt.summary) std::fputs(summarize_archive(archive_path(s, opt), true).c_str(), stdout);
-  if (opt.report && s.report) write_report(archive_path(s, opt));
+  if (opt.report && s.experiment.report) write_report(archive_path(s, opt));
   return code;
 }
 

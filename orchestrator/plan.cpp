@@ -5,6 +5,7 @@
 
 #include <fmt/ranges.h>
 
+#include "core/io/fingerprint.h"
 #include "core/util/error.h"
 #include "core/util/hash.h"
 
@@ -12,53 +13,33 @@ namespace strata::plan {
 
 namespace {
 
-// Bumped when a job's meaning changes, so stale archives are not reused by mistake.
-constexpr int kFormat = 1;
-
-nlohmann::json corpus_config(const sweep::Sweep& s) {
-  const auto& c = s.corpus;
-  nlohmann::json j{{"format", kFormat}, {"seed", s.seed}};
-  if (c.synthetic) {
-    nlohmann::json strata = nlohmann::json::array();
-    for (const auto& st : c.synthetic->strata)
-      strata.push_back({{"name", st.name}, {"kind", st.kind}, {"dim", st.dim}, {"points", st.points},
-                        {"scale", st.scale}, {"offset", st.offset}, {"noise", st.noise}});
-    j["synthetic"] = {{"dim", c.synthetic->ambient_dim}, {"noise", c.synthetic->noise}, {"strata", strata}};
-    return j;
+// An input's fingerprint, or "absent" (and a flag) when it is not there: `strata plan` lists a
+// sweep whose inputs are elsewhere; `strata run` checks every input exists before it plans.
+template <typename F>
+std::string fingerprint_or_absent(F&& compute, bool* missing) {
+  try {
+    return compute();
+  } catch (const InputError&) {
+    if (missing) *missing = true;
+    return "absent";
   }
-  j["sampling"] = {{"per_source", c.samples_per_source}, {"mode", c.sampling}, {"balance_labels", c.balance_labels},
-                   {"min_chars", c.min_chars}, {"max_chars", c.max_chars}};
-  if (c.table) j["table"] = c.table->string();
-  nlohmann::json sources = nlohmann::json::array();
-  for (const auto& src : c.sources)
-    sources.push_back({{"name", src.name}, {"format", src.format}, {"path", src.path.string()}, {"split", src.split},
-                       {"text_field", src.text_field}, {"label_field", src.label_field}, {"id_field", src.id_field},
-                       {"source_column", src.source_column}, {"text_fields", src.text_fields}});
-  j["sources"] = sources;
-  return j;
 }
 
-nlohmann::json model_config(const sweep::ModelSpec& m) {
-  if (m.is_import()) return {{"import", m.import_path.string()}, {"dataset", m.import_dataset}};
-  return {{"path", m.path.string()}, {"pooling", m.pooling}, {"dtype", m.dtype}, {"max_tokens", m.max_tokens},
-          {"normalize", m.normalize}};
+// The id of a job of `kind` reading `inputs` (their ids): its spec's result-changing fields.
+template <typename S>
+std::string spec_id(const char* kind, const nlohmann::json& inputs, const S& spec) {
+  return job_id({{"job", kind}, {"format", kFormat}, {"inputs", inputs}, {"spec", spec::id_json(spec)}});
 }
 
-EmbedJob make_embed(const std::string& corpus_id, std::string name, EmbedKind kind, nlohmann::json config) {
-  EmbedJob e;
-  e.name = std::move(name);
-  e.kind = kind;
-  config["corpus"] = corpus_id;
-  config["name"] = e.name;
-  e.config = std::move(config);
-  e.id = job_id(e.config);
-  return e;
+// A job's stored configuration: every field of its spec, and what it reads.
+nlohmann::json stored(nlohmann::json spec, const nlohmann::json& extra) {
+  spec.update(extra);
+  spec["format"] = kFormat;
+  return spec;
 }
 
-// The shard's id covers what decides its rows: the shard count and the batching (a shard is
-// a run of whole batches).
 void add_shards(EmbedJob& e, std::int64_t shards) {
-  if (e.kind != EmbedKind::text_model || shards < 2) return;
+  if (e.spec.kind != "text_model" || shards < 2) return;
   for (std::int64_t k = 0; k < shards; ++k) {
     EmbedShard sh;
     sh.index = k;
@@ -66,72 +47,89 @@ void add_shards(EmbedJob& e, std::int64_t shards) {
     sh.config["embed"] = e.id;
     sh.config["shard"] = k;
     sh.config["shards"] = shards;
-    sh.config["batch_size"] = e.model.batch_size;
-    sh.config["batch_tokens"] = e.model.batch_tokens;
-    sh.id = job_id(sh.config);
+    // A shard is a run of whole batches of the embedding: which run is all it adds.
+    sh.id = job_id({{"job", "embed_shard"}, {"embed", e.id}, {"shard", k}, {"shards", shards}});
     e.shards.push_back(sh);
   }
 }
 
+EmbedJob made_here(nn::EmbedSpec spec, const std::string& corpus_id, nlohmann::json inputs) {
+  EmbedJob e;
+  e.name = spec.name;
+  e.spec = std::move(spec);
+  inputs["corpus"] = corpus_id;
+  e.id = spec_id("embed", inputs, e.spec);
+  e.config = stored(spec::to_json(e.spec), inputs);
+  return e;
+}
+
 void add_embeds(const sweep::Sweep& s, Plan& p) {
-  if (s.corpus.synthetic) p.embeds.push_back(make_embed(p.corpus_id, "synthetic", EmbedKind::synthetic, {{"kind", "synthetic"}}));
+  if (s.corpus.synthetic) {
+    nn::EmbedSpec syn;
+    syn.name = "synthetic";
+    syn.kind = "synthetic";
+    syn.synthetic = p.corpus.synthetic;
+    p.embeds.push_back(made_here(syn, p.corpus_id, nlohmann::json::object()));
+  }
   const std::int64_t shards = embed_shard_count(s);
   for (const auto& m : s.models) {
-    auto e = make_embed(p.corpus_id, m.name, m.is_import() ? EmbedKind::import : EmbedKind::text_model, model_config(m));
-    e.model = m;
+    auto e = embed_job(m, p.corpus_id, &p.inputs_missing);
     add_shards(e, shards);
     p.embeds.push_back(e);
   }
-  if (!s.analysis.null_model) return;
+  if (!s.analysis.base.null_model) return;
   const std::size_t real = p.embeds.size();
   for (std::size_t i = 0; i < real; ++i) {
-    auto e = make_embed(p.corpus_id, p.embeds[i].name + ".null", EmbedKind::null_model,
-                        {{"null_of", p.embeds[i].id}, {"seed", s.seed}});
+    nn::EmbedSpec null;
+    null.name = p.embeds[i].name + ".null";
+    null.kind = "null_model";
+    null.seed = s.experiment.seed;
+    auto e = made_here(null, p.corpus_id, {{"source", p.embeds[i].id}});
     e.null_of = p.embeds[i].name;
     p.embeds.push_back(e);
   }
 }
 
 void add_trains(const sweep::Sweep& s, Plan& p) {
-  const auto& m = s.moe;
+  const auto grid = s.moe.expand();
   for (const auto& e : p.embeds)
-    for (auto atoms : m.atoms)
-      for (const auto& set : m.sparsity_sets)
-        for (auto steps : m.lista_steps)
-          for (const auto& gate : m.gates)
-            for (auto lr : m.lr)
-              for (auto seed : m.seeds) {
-                TrainJob t;
-                t.embedding = e.name;
-                t.embed_id = e.id;
-                t.config = {{"embed", e.id}, {"embedding", e.name}, {"atoms", atoms}, {"sparsity", set},
-                            {"lista_steps", steps}, {"gate", gate}, {"lr", lr}, {"seed", seed},
-                            {"gate_dim", m.gate_dim}, {"epochs", m.epochs}, {"batch_size", m.batch_size},
-                            {"pca_dim", m.pca_dim}, {"load_balance", m.load_balance},
-                            {"entropy_weight", m.entropy_weight}, {"standardize", m.standardize},
-                            {"preset", m.preset}, {"format", kFormat}};
-                t.id = job_id(t.config);
-                p.trains.push_back(t);
-              }
+    for (const auto& cfg : grid) {
+      const nlohmann::json inputs{{"embed", e.id}};
+      p.trains.push_back({spec_id("train", inputs, cfg), e.name, e.id, cfg,
+                          stored(spec::to_json(cfg), {{"embed", e.id}, {"embedding", e.name}})});
+    }
 }
 
+// A run's settings are its trained model's and its own (its own win where names meet).
 void add_analyses(const sweep::Sweep& s, Plan& p) {
-  const auto& a = s.analysis;
+  const auto grid = s.analysis.expand();
   for (const auto& t : p.trains)
-    for (auto S : s.moe.strata) {
-      AnalysisJob j;
-      j.train_id = t.id;
-      j.embedding = t.embedding;
-      j.strata = S;
-      j.config = {{"train", t.id}, {"strata", S}, {"strata_on", a.strata_on}, {"pca_dim", a.pca_dim},
-                  {"kmeans_restarts", a.kmeans_restarts}, {"variance_fraction", a.variance_fraction},
-                  {"mle_k", a.mle_k}, {"bootstrap", a.bootstrap}, {"seed", s.seed}, {"format", kFormat}};
-      j.id = job_id(j.config);
-      p.analyses.push_back(j);
+    for (const auto& a : grid) {
+      auto config = t.config;
+      config.update(stored(spec::to_json(a), {{"train", t.id}}));
+      p.analyses.push_back({spec_id("analysis", {{"train", t.id}}, a), t.id, t.embedding, a, std::move(config)});
     }
 }
 
 }  // namespace
+
+CorpusJob corpus_job(CorpusSpec spec) {
+  CorpusJob c;
+  spec = canonical(std::move(spec));
+  spec.fingerprint = fingerprint_or_absent([&] { return content_fingerprint(spec); }, &c.inputs_missing);
+  c.spec = std::move(spec);
+  c.id = spec_id("corpus", nlohmann::json::object(), c.spec);
+  c.config = stored(spec::to_json(c.spec), nlohmann::json::object());
+  return c;
+}
+
+EmbedJob embed_job(nn::EmbedSpec spec, const std::string& corpus_id, bool* inputs_missing) {
+  spec.kind = spec.is_import() ? "import" : "text_model";
+  spec.fingerprint = fingerprint_or_absent(
+      [&] { return spec.is_import() ? io::file_digest(spec.import_path) : nn::snapshot_fingerprint(spec.path); },
+      inputs_missing);
+  return made_here(std::move(spec), corpus_id, nlohmann::json::object());
+}
 
 std::int64_t embed_shard_count(const sweep::Sweep& s) {
   constexpr std::int64_t kMostAutomatic = 64;  // every shard tokenises the whole corpus
@@ -164,8 +162,11 @@ const EmbedJob& Plan::embed(const std::string& name) const {
 
 Plan make_plan(const sweep::Sweep& s) {
   Plan p;
-  p.corpus_config = corpus_config(s);
-  p.corpus_id = job_id(p.corpus_config);
+  auto c = corpus_job(s.corpus);
+  p.corpus = std::move(c.spec);
+  p.corpus_id = c.id;
+  p.corpus_config = std::move(c.config);
+  p.inputs_missing = c.inputs_missing;
   add_embeds(s, p);
   add_trains(s, p);
   add_analyses(s, p);
@@ -173,7 +174,8 @@ Plan make_plan(const sweep::Sweep& s) {
 }
 
 std::string describe(const Plan& p, const sweep::Sweep& s) {
-  std::string out = fmt::format("sweep {} ({}): archive {}\n", s.name, s.file.string(), s.archive.string());
+  std::string out = fmt::format("sweep {} ({}): archive {}\n", s.experiment.name, s.file.string(), s.experiment.archive.string());
+  if (p.inputs_missing) out += "some inputs are missing: the ids of the jobs that read them are provisional\n";
   if (s.corpus.synthetic) {
     std::int64_t n = 0;
     for (const auto& st : s.corpus.synthetic->strata) n += st.points;
@@ -190,10 +192,11 @@ std::string describe(const Plan& p, const sweep::Sweep& s) {
   }
   out += fmt::format("embed jobs: {}\n", p.embeds.size());
   for (const auto& e : p.embeds) {
-    std::string what = e.kind == EmbedKind::synthetic ? "synthetic points"
-                       : e.kind == EmbedKind::import  ? "import " + e.model.import_path.string()
-                       : e.kind == EmbedKind::null_model ? "Gaussian null of " + e.null_of
-                       : fmt::format("{} pooling={} dtype={}", e.model.path.string(), e.model.pooling, e.model.dtype);
+    const auto& m = e.spec;
+    std::string what = m.kind == "synthetic"    ? "synthetic points"
+                       : m.kind == "import"     ? "import " + m.import_path.string()
+                       : m.kind == "null_model" ? "Gaussian null of " + e.null_of
+                       : fmt::format("{} pooling={} dtype={}", m.path.string(), m.pooling, m.dtype);
     if (!e.shards.empty()) what += fmt::format(", {} shards merged", e.shards.size());
     out += fmt::format("  {} {:<20} {}\n", e.id, e.name, what);
     for (const auto& sh : e.shards)
@@ -201,16 +204,15 @@ std::string describe(const Plan& p, const sweep::Sweep& s) {
   }
   out += fmt::format("train jobs: {}\n", p.trains.size());
   for (const auto& t : p.trains) {
-    const auto& c = t.config;
-    const auto set = c["sparsity"].get<std::vector<std::int64_t>>();
-    out += fmt::format("  {} {:<20} preset={} experts={} atoms={} sparsity=[{}] K={} gate={} lr={} seed={} epochs={}\n",
-                       t.id, t.embedding, c["preset"].get<std::string>(), set.size(), c["atoms"].get<std::int64_t>(),
-                       fmt::join(set, ","), c["lista_steps"].get<std::int64_t>(), c["gate"].get<std::string>(),
-                       c["lr"].get<double>(), c["seed"].get<std::int64_t>(), c["epochs"].get<std::int64_t>());
+    const auto& c = t.spec;
+    out += fmt::format("  {} {:<20} preset={} experts={} atoms={} sparsity=[{}] K={} gate={} lr={} seed={} epochs={}{}\n",
+                       t.id, t.embedding, c.preset, c.sparsity.size(), c.atoms, fmt::join(c.sparsity, ","), c.lista_steps,
+                       c.gate, c.lr, c.seed, c.epochs,
+                       c.sparsity_cost != 0 ? fmt::format(" sparsity_cost={}", c.sparsity_cost) : std::string());
   }
   out += fmt::format("analysis runs: {}\n", p.analyses.size());
   for (const auto& a : p.analyses)
-    out += fmt::format("  {} train {} strata={} on {}\n", a.id, a.train_id, a.strata, s.analysis.strata_on);
+    out += fmt::format("  {} train {} strata={} on {}\n", a.id, a.train_id, a.spec.strata, a.spec.strata_on);
   return out;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// The expanded sweep: every job with its deterministic id. A job's id is a hash of its
-// canonical resolved configuration and the ids of its inputs, so equal ids mean equal work.
+// The expanded sweep: every job with its spec and deterministic id. A job's id is a hash of
+// the fields of its spec that change its result (spec::id_json: inputs by content, never by
+// path) and of the ids of the jobs it reads, so equal ids mean equal work.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,22 +12,22 @@
 
 namespace strata::plan {
 
-enum class EmbedKind { text_model, import, synthetic, null_model };
+// Bumped when a job's meaning or its id's recipe changes, so stale archives are refused.
+inline constexpr int kFormat = 2;
 
 // One part of a text model's embedding (see core/nn/embed_shards.h), in the archive at
 // /embedding_shards/<name>/<index>.
 struct EmbedShard {
   std::string id;
   std::int64_t index = 0;
-  nlohmann::json config;  // the embedding's configuration with shard, shards and batch_size
+  nlohmann::json config;  // stored with it: the embedding's configuration with shard and shards
 };
 
 struct EmbedJob {
   std::string id, name;  // name: the embedding's name in the archive (/embeddings/<name>)
-  EmbedKind kind;
-  sweep::ModelSpec model;  // for text_model and import
-  std::string null_of;     // for null_model: the embedding it mirrors
-  nlohmann::json config;
+  nn::EmbedSpec spec;
+  std::string null_of;     // a null model: the embedding it mirrors
+  nlohmann::json config;   // stored with the result: every field of the spec and the input ids
   // A text model in more than one shard: the shards computed apart and merged into this
   // embedding. The embedding's id does not depend on them: sharded or not, it is the same
   // data, bit for bit.
@@ -35,26 +36,42 @@ struct EmbedJob {
 
 struct TrainJob {
   std::string id, embedding, embed_id;
-  nlohmann::json config;  // the resolved MoE settings (see train_settings in workers/)
+  moe::MoeConfig spec;
+  nlohmann::json config;
 };
 
 struct AnalysisJob {
   std::string id, train_id, embedding;
-  std::int64_t strata;
-  nlohmann::json config;
+  analysis::AnalysisSpec spec;
+  nlohmann::json config;  // the trained model's settings and the analysis's
 };
 
 struct Plan {
   std::string corpus_id;
+  CorpusSpec corpus;  // with its content fingerprint
   nlohmann::json corpus_config;
   std::vector<EmbedJob> embeds;
   std::vector<TrainJob> trains;
   std::vector<AnalysisJob> analyses;
+  bool inputs_missing = false;  // some input file is absent: its jobs' ids are provisional
   const TrainJob& train(const std::string& id) const;
   const EmbedJob& embed(const std::string& name) const;
 };
 
 Plan make_plan(const sweep::Sweep& s);
+
+// The corpus job of a spec, with its fingerprint computed: its id and stored configuration.
+// `strata run` and `strata embed` both make their corpus ids here.
+struct CorpusJob {
+  CorpusSpec spec;
+  std::string id;
+  nlohmann::json config;
+  bool inputs_missing = false;
+};
+CorpusJob corpus_job(CorpusSpec spec);
+// A text model's or an import's embedding job on the corpus `corpus_id`, fingerprint computed.
+EmbedJob embed_job(nn::EmbedSpec spec, const std::string& corpus_id, bool* inputs_missing = nullptr);
+
 // The shard count of the sweep's text-model embeddings: [cluster] embed_shards, or when 0
 // one per embed_shard_rows rows of the corpus the sweep asks for (at most 64). A function of
 // the sweep alone, never of the ranks running it, so job ids stay the same on any cluster.

@@ -30,7 +30,7 @@ class Scheduler {
         state_(nodes_.size(), State::waiting), attempts_(nodes_.size(), 0), writer_(archive, !ex.runs_jobs_here(), s.cluster.commit_interval_s > 0) {
     for (std::size_t i = 0; i < nodes_.size(); ++i) index_[nodes_[i].request.object] = i;
     for (std::size_t i = 0; i < nodes_.size(); ++i)
-      for (const auto& in : nodes_[i].request.inputs) readers_[in].push_back(i);
+      for (const auto& in : nodes_[i].request.inputs) readers_[in.object].push_back(i);
   }
   ~Scheduler() { ex_.on_heartbeat(nullptr); }  // the listener points here
   Scheduler(const Scheduler&) = delete;
@@ -104,7 +104,7 @@ class Scheduler {
   void find_ready() {
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
       if (state_[i] != State::waiting) continue;
-      for (const auto& in : nodes_[i].request.inputs) missing_[i] += state_[index_of(in)] != State::done;
+      for (const auto& in : nodes_[i].request.inputs) missing_[i] += state_[index_of(in.object)] != State::done;
       if (missing_[i] == 0) make_ready(i);
     }
   }
@@ -227,7 +227,7 @@ class Scheduler {
   // embedding), here and on the ranks that keep them, so none holds them for the rest of the
   // sweep.
   void release_inputs(const JobNode& finished) {
-    for (const auto& object : finished.request.inputs) {
+    for (const auto& [role, object] : finished.request.inputs) {
       if (still_read(object)) continue;
       cache_.erase(object);
       ex_.release(object);
@@ -299,7 +299,7 @@ void check_inputs(const sweep::Sweep& s) {
 }
 
 std::filesystem::path archive_path(const sweep::Sweep& s, const RunOptions& opt) {
-  return opt.archive.empty() ? s.archive : opt.archive;
+  return opt.archive.empty() ? s.experiment.archive : opt.archive;
 }
 
 int run_jobs(const sweep::Sweep& s, const RunOptions& opt, Executor& executor) {
@@ -315,7 +315,7 @@ int run_sweep(const sweep::Sweep& s, const RunOptions& opt) {
   LocalExecutor executor(cluster::select_device(opt.device));
   const int code = run_jobs(s, opt, executor);
   if (opt.summary) std::fputs(summarize_archive(archive_path(s, opt), true).c_str(), stdout);
-  if (opt.report && s.report) write_report(archive_path(s, opt));
+  if (opt.report && s.experiment.report) write_report(archive_path(s, opt));
   return code;
 }
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import h5py
 import numpy as np
 
-SUPPORTED_FORMAT = 1
+SUPPORTED_FORMAT = 2
 
 # Keys of a job's configuration that identify it rather than set it.
 IDENTITY_KEYS = {"embed", "embedding", "train", "format", "corpus", "name"}

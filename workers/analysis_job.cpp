@@ -1,16 +1,28 @@
-// The analysis job: strata by k-means, then the paper's tables and what they need to be
-// read with confidence (intrinsic dimensions by three estimators, gating-weighted sparsity,
-// entropies, gating by stratum and by domain, agreement with the sources, bootstrap CIs).
+// The analysis job: strata by k-means, then the paper's tables and what they need to be read
+// with confidence: intrinsic dimensions by every estimator of id_estimators.h (also at a common
+// size, and against size), gating-weighted sparsity, entropies, gating by stratum and by
+// domain, agreement with the sources, intervals by subsampling, whether the model's readouts
+// can be informative at all, and, on a synthetic space, the truth beside every readout.
+#include <cmath>
+#include <limits>
+
 #include "core/analysis/analysis.h"
+#include "core/analysis/ground_truth.h"
+#include "core/analysis/id_estimators.h"
+#include "core/analysis/model_health.h"
+#include "core/moe/input_transform.h"
 #include "core/util/crash_point.h"
 #include "core/util/error.h"
+#include "core/util/log.h"
 #include "workers/jobs.h"
 
 namespace strata::workers {
 
 namespace {
 
-torch::Tensor strata_of(const AnalysisJob& job, const AnalysisInputs& in) {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+torch::Tensor strata_of(const analysis::AnalysisSpec& job, const AnalysisInputs& in) {
   torch::Tensor features = job.strata_on == "gating" ? in.gating : in.X;
   features = features.to(torch::kFloat64);
   if (job.strata_on == "embeddings" && job.pca_dim > 0 && job.pca_dim < features.size(1))
@@ -20,16 +32,19 @@ torch::Tensor strata_of(const AnalysisJob& job, const AnalysisInputs& in) {
   return analysis::canonical_labels(km.labels, static_cast<int>(job.strata));
 }
 
-// Per stratum: [S,3] (estimate, low, high) of `stat` over bootstrap resamples of its points.
-torch::Tensor per_stratum_ci(const torch::Tensor& strata, std::int64_t S, std::int64_t resamples, std::uint64_t seed,
-                             const std::function<double(const torch::Tensor& rows)>& stat) {
-  auto out = torch::full({S, 3}, std::numeric_limits<double>::quiet_NaN(), torch::kFloat64);
+torch::Tensor values(const std::vector<double>& v) { return torch::tensor(v, torch::kFloat64); }
+
+// Per stratum: [S,3] (estimate, low, high) of `stat` by subsampling its points; NaN rows for
+// strata that are too small.
+torch::Tensor per_stratum_ci(const torch::Tensor& strata, std::int64_t S, const analysis::AnalysisSpec& job,
+                             std::uint64_t seed, const std::function<double(const torch::Tensor& rows)>& stat) {
+  auto out = torch::full({S, 3}, kNaN, torch::kFloat64);
   for (std::int64_t s = 0; s < S; ++s) {
     const auto rows = (strata == s).nonzero().flatten();
-    if (rows.numel() < 3) continue;
-    const auto iv = analysis::bootstrap_ci(
+    if (rows.numel() < job.floor()) continue;
+    const auto iv = analysis::subsample_ci(
         rows.numel(), [&](const torch::Tensor& idx) { return stat(rows.index_select(0, idx)); },
-        static_cast<int>(resamples), seed + static_cast<std::uint64_t>(s));
+        static_cast<int>(job.bootstrap), seed + static_cast<std::uint64_t>(s));
     out[s][0] = iv.estimate;
     out[s][1] = iv.lo;
     out[s][2] = iv.hi;
@@ -37,50 +52,117 @@ torch::Tensor per_stratum_ci(const torch::Tensor& strata, std::int64_t S, std::i
   return out;
 }
 
-void add_bootstrap(const AnalysisJob& job, const AnalysisInputs& in, const torch::Tensor& strata,
+void add_intervals(const analysis::AnalysisSpec& job, const AnalysisInputs& in, const torch::Tensor& strata,
                    const torch::Tensor& ws_per_point, const torch::Tensor& entropy, Payload& p) {
-  const std::int64_t S = job.strata, B = job.bootstrap;
+  const std::int64_t S = job.strata;
   const auto X = in.X.to(torch::kFloat64);
-  p.tensors["analysis/ci/weighted_sparsity"] =
-      per_stratum_ci(strata, S, B, job.seed, [&](const torch::Tensor& r) { return ws_per_point.index_select(0, r).mean().item<double>(); });
-  p.tensors["analysis/ci/entropy"] =
-      per_stratum_ci(strata, S, B, job.seed + 101, [&](const torch::Tensor& r) { return entropy.index_select(0, r).mean().item<double>(); });
-  p.tensors["analysis/ci/pca"] = per_stratum_ci(strata, S, B, job.seed + 202, [&](const torch::Tensor& r) {
-    return static_cast<double>(analysis::pca_dimension(X.index_select(0, r), job.variance_fraction));
-  });
-  // Resampling with replacement repeats points; the neighbour estimators need distinct ones.
-  auto distinct = [&](const torch::Tensor& r) { return X.index_select(0, std::get<0>(torch::_unique(r))); };
-  p.tensors["analysis/ci/twonn"] = per_stratum_ci(strata, S, B, job.seed + 303, [&](const torch::Tensor& r) {
-    return analysis::twonn_dimension(distinct(r));
-  });
-  p.tensors["analysis/ci/mle"] = per_stratum_ci(strata, S, B, job.seed + 404, [&](const torch::Tensor& r) {
-    return analysis::mle_dimension(distinct(r), static_cast<int>(job.mle_k));
-  });
+  p.tensors["analysis/ci/weighted_sparsity"] = per_stratum_ci(
+      strata, S, job, job.seed, [&](const torch::Tensor& r) { return ws_per_point.index_select(0, r).mean().item<double>(); });
+  p.tensors["analysis/ci/entropy"] = per_stratum_ci(
+      strata, S, job, job.seed + 101, [&](const torch::Tensor& r) { return entropy.index_select(0, r).mean().item<double>(); });
+  std::uint64_t offset = 202;
+  for (const auto& e : analysis::id_estimators()) {
+    p.tensors["analysis/ci/" + e.name] = per_stratum_ci(strata, S, job, job.seed + offset, [&](const torch::Tensor& r) {
+      return e.estimate(X.index_select(0, r), job);
+    });
+    offset += 101;
+  }
+}
+
+// The stratum dimensions (NaN for strata below the floor, which are flagged), the same at a
+// common size, and against size.
+void add_dimensions(const analysis::AnalysisSpec& job, const AnalysisInputs& in, const torch::Tensor& strata, Payload& p) {
+  const int S = static_cast<int>(job.strata);
+  const auto X = in.X.to(torch::kFloat64);
+  const auto dims = analysis::stratum_dimensions(X, strata, S, job);
+  std::vector<std::uint8_t> too_small;
+  std::int64_t smallest = 0, largest = 0;
+  for (const auto size : dims.sizes) {
+    too_small.push_back(size < job.floor());
+    if (size >= job.floor()) smallest = smallest == 0 ? size : std::min(smallest, size);
+    largest = std::max(largest, size);
+  }
+  for (auto [name, v] : dims.dims) {
+    for (int s = 0; s < S; ++s)
+      if (too_small[static_cast<std::size_t>(s)]) v[static_cast<std::size_t>(s)] = kNaN;
+    p.tensors["analysis/dims/" + name] = values(v);
+  }
+  p.tensors["analysis/sizes"] = torch::tensor(dims.sizes, torch::kInt64);
+  p.tensors["analysis/too_small"] = torch::tensor(std::vector<std::int64_t>(too_small.begin(), too_small.end())).to(torch::kUInt8);
+  p.numbers["min_stratum"] = static_cast<double>(job.floor());
+  const std::int64_t n = job.matched_n > 0 ? job.matched_n : smallest;
+  p.numbers["matched_n"] = static_cast<double>(n);
+  for (const auto& [name, v] : analysis::dimensions_at(X, strata, S, job, n, job.matched_repeats, job.seed + 31))
+    p.tensors["analysis/matched/" + name] = values(v);
+  const auto sizes = analysis::curve_sizes(job.floor(), largest);
+  p.tensors["analysis/id_vs_n/n"] = torch::tensor(sizes, torch::kInt64);
+  std::map<std::string, std::vector<double>> curves;  // [S, sizes] row-major
+  for (const auto size : sizes)
+    for (const auto& [name, v] : analysis::dimensions_at(X, strata, S, job, size, std::max<std::int64_t>(1, job.matched_repeats / 2),
+                                                         job.seed + 37 + static_cast<std::uint64_t>(size)))
+      for (int s = 0; s < S; ++s) curves[name].push_back(v[static_cast<std::size_t>(s)]);
+  for (const auto& [name, v] : curves)
+    p.tensors["analysis/id_vs_n/" + name] =
+        values(v).view({static_cast<std::int64_t>(sizes.size()), S}).t().contiguous();
+}
+
+// Whether the run's Table 2 can be read: the model's health and the variance it explains inside
+// the strata, in the space the model saw.
+void add_health(const analysis::AnalysisSpec& job, const AnalysisInputs& in, const torch::Tensor& strata, Payload& p) {
+  const auto Xm = moe::model_space(in.X, in.input_stats);
+  const auto h = analysis::model_health(Xm, in.gating, in.recon_error, in.support, in.sparsity, in.thresholds);
+  const auto within = analysis::within_stratum_variance_explained(Xm, in.recon_error, strata, job.strata);
+  p.tensors["analysis/health/within_stratum_variance_explained"] = within.per_stratum;
+  p.tensors["analysis/health/within_variance_explained"] = torch::tensor(within.overall, torch::kFloat64);
+  p.tensors["analysis/health/variance_explained"] = torch::tensor(h.variance_explained, torch::kFloat64);
+  p.tensors["analysis/health/argmax_share"] = h.argmax_share;
+  p.tensors["analysis/health/collapsed"] = torch::tensor(static_cast<std::int64_t>(h.collapsed));
+  const auto problem = analysis::readout_problem(h, within.overall, in.gate_training);
+  p.attrs["readout"] = problem.empty() ? "informative" : "not informative: " + problem;
+  if (!problem.empty()) log::info("analysis of {} strata: Table 2 not informative: {}", job.strata, problem);
+}
+
+// On a synthetic space: each found stratum's true dimension, and how each readout ranks the
+// strata against it (Spearman).
+void add_truth(const AnalysisInputs& in, const torch::Tensor& strata, std::int64_t S, Payload& p) {
+  if (!in.truth.defined() || !in.true_dims.defined()) return;
+  const auto t = analysis::stratum_truth(strata, S, in.truth, in.true_dims);
+  p.tensors["analysis/truth/dim"] = values(t.dim);
+  p.tensors["analysis/truth/purity"] = values(t.purity);
+  std::map<std::string, torch::Tensor> readouts;
+  for (const auto& [name, v] : p.tensors) {
+    if (name.rfind("analysis/dims/", 0) == 0) readouts["dims/" + name.substr(14)] = v;
+    if (name.rfind("analysis/matched/", 0) == 0) readouts["matched/" + name.substr(17)] = v;
+  }
+  readouts["weighted_sparsity"] = p.tensors.at("analysis/weighted_sparsity");
+  for (const auto& [name, v] : readouts) {
+    const auto c = v.to(torch::kFloat64).contiguous();
+    const std::vector<double> r(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+    p.tensors["analysis/truth/spearman/" + name] = torch::tensor(analysis::spearman(r, t.dim), torch::kFloat64);
+  }
 }
 
 }  // namespace
 
-Payload run_analysis(const AnalysisJob& job, const AnalysisInputs& in) {
+Payload run_analysis(const analysis::AnalysisSpec& job, const AnalysisInputs& in) {
   const std::int64_t S = job.strata;
+  if (in.X.dim() != 2 || in.X.size(0) == 0) fail_input("analysis: the embedding holds no points");
   if (S > in.X.size(0)) fail_input("analysis: {} strata asked for but only {} points", S, in.X.size(0));
   const auto strata = strata_of(job, in);
   const auto gating = in.gating.to(torch::kFloat64);
   const auto sparsity = in.sparsity.to(torch::kFloat64);
   Payload p;
   p.tensors["out/strata"] = strata;
-
-  const auto dims = analysis::stratum_dimensions(in.X.to(torch::kFloat64), strata, static_cast<int>(S),
-                                                 job.variance_fraction, static_cast<int>(job.mle_k));
-  p.tensors["analysis/dims/pca"] = torch::tensor(dims.pca, torch::kFloat64);
-  p.tensors["analysis/dims/twonn"] = torch::tensor(dims.twonn, torch::kFloat64);
-  p.tensors["analysis/dims/mle"] = torch::tensor(dims.mle, torch::kFloat64);
-  p.tensors["analysis/sizes"] = torch::tensor(dims.sizes, torch::kInt64);
+  add_dimensions(job, in, strata, p);
   crash_point("analysis");
 
   const int Si = static_cast<int>(S), D = static_cast<int>(in.domains);
   const auto entropy = analysis::gating_entropy(gating);
   const auto ws_per_point = (gating * sparsity.unsqueeze(0)).sum(1);
-  p.tensors["analysis/weighted_sparsity"] = analysis::weighted_sparsity_per_group(gating, sparsity, strata, Si);
+  // Table 2; a stratum too small for its dimensions to be numbers gets none here either.
+  auto ws = analysis::weighted_sparsity_per_group(gating, sparsity, strata, Si);
+  ws.masked_fill_(p.tensors.at("analysis/too_small").to(torch::kBool), kNaN);
+  p.tensors["analysis/weighted_sparsity"] = ws;
   p.tensors["analysis/entropy_by_stratum"] = analysis::mean_per_group(entropy, strata, Si);
   p.tensors["analysis/entropy_by_domain"] = analysis::mean_per_group(entropy, in.domain, D);
   p.tensors["analysis/entropy_overall"] = entropy.mean();
@@ -90,7 +172,9 @@ Payload run_analysis(const AnalysisJob& job, const AnalysisInputs& in) {
   p.tensors["analysis/ari_source"] = torch::tensor(analysis::adjusted_rand_index(strata, in.domain), torch::kFloat64);
   p.tensors["analysis/nmi_source"] =
       torch::tensor(analysis::normalized_mutual_information(strata, in.domain), torch::kFloat64);
-  if (job.bootstrap > 0) add_bootstrap(job, in, strata, ws_per_point, entropy, p);
+  if (in.recon_error.defined()) add_health(job, in, strata, p);
+  add_truth(in, strata, S, p);
+  if (job.bootstrap > 0) add_intervals(job, in, strata, ws_per_point, entropy, p);
   return p;
 }
 

@@ -7,30 +7,18 @@
 
 namespace strata::workers {
 
-Corpus build_corpus(const CorpusJob& job) {
+Corpus build_corpus(const CorpusSpec& job) {
   if (job.synthetic) return generate_synthetic(*job.synthetic).corpus;
   if (job.table) return read_corpus_table(*job.table);
   SamplingSpec sampling;
-  sampling.per_source = static_cast<std::size_t>(job.per_source);
+  sampling.per_source = static_cast<std::size_t>(job.samples_per_source);
   sampling.seed = job.seed;
   sampling.mode = job.sampling;
   sampling.balance_labels = job.balance_labels;
   sampling.min_chars = static_cast<std::size_t>(job.min_chars);
   sampling.max_chars = static_cast<std::size_t>(job.max_chars);
   Corpus all;
-  for (const auto& s : job.sources) {
-    SourceSpec spec;
-    spec.name = s.name;
-    spec.format = s.format;
-    spec.path = s.path;
-    spec.split = s.split;
-    spec.text_field = s.text_field;
-    spec.label_field = s.label_field;
-    spec.id_field = s.id_field;
-    spec.source_column = s.source_column;
-    spec.text_fields = s.text_fields;
-    all.append(sample_rows(read_source(spec), sampling));
-  }
+  for (const auto& s : job.sources) all.append(sample_rows(read_source(s), sampling));
   return all;
 }
 

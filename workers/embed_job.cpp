@@ -36,35 +36,24 @@ struct LoadedModel {
   std::string weights_hash;
 };
 
-LoadedModel& load_model(const EmbedJob& job, torch::Device device) {
+LoadedModel& load_model(const nn::EmbedSpec& job, torch::Device device) {
   // Never destroyed: freeing device memory after the CUDA runtime has shut down at exit fails.
   static auto& held = *new LoadedModel;
-  const std::string key = fmt::format("{}|{}|{}", job.model_path.string(), job.dtype, device.str());
+  const std::string key = fmt::format("{}|{}|{}", job.path.string(), job.dtype, device.str());
   if (held.key == key) return held;
   held = LoadedModel{};  // release the previous model before loading the next
-  if (!std::filesystem::is_directory(job.model_path))
-    fail_input("{}: model snapshot folder not found", job.model_path.string());
-  held.tokenizer = text::Tokenizer::from_dir(job.model_path);
-  held.encoder = nn::load_encoder(job.model_path, job.dtype, device);
-  held.weights_hash = nn::weights_hash(job.model_path);
+  if (!std::filesystem::is_directory(job.path))
+    fail_input("{}: model snapshot folder not found", job.path.string());
+  held.tokenizer = text::Tokenizer::from_dir(job.path);
+  held.encoder = nn::load_encoder(job.path, job.dtype, device);
+  held.weights_hash = nn::weights_hash(job.path);
   held.key = key;
   return held;
 }
 
-nn::EmbedOptions embed_options(const EmbedJob& job) {
-  nn::EmbedOptions opt;
-  opt.pooling = job.pooling;
-  opt.dtype = job.dtype;
-  opt.max_tokens = job.max_tokens;
-  opt.batch_size = job.batch_size;
-  opt.max_batch_tokens = job.batch_tokens;
-  opt.normalize = job.normalize;
-  return opt;
-}
-
 // The attributes every text-model embedding (and each of its shards) carries.
-void model_attrs(const EmbedJob& job, const LoadedModel& m, torch::Device device, Payload& p) {
-  p.attrs["model_path"] = job.model_path.string();
+void model_attrs(const nn::EmbedSpec& job, const LoadedModel& m, torch::Device device, Payload& p) {
+  p.attrs["model_path"] = job.path.string();
   p.attrs["architecture"] = m.encoder->architecture();
   p.attrs["weights_hash"] = m.weights_hash;
   p.attrs["tokenizer_hash"] = m.tokenizer->hash();
@@ -74,10 +63,10 @@ void model_attrs(const EmbedJob& job, const LoadedModel& m, torch::Device device
   p.numbers["max_tokens"] = static_cast<double>(job.max_tokens);
 }
 
-Payload text_model(const EmbedJob& job, const Corpus& corpus, torch::Device device) {
+Payload text_model(const nn::EmbedSpec& job, const Corpus& corpus, torch::Device device) {
   const auto t0 = std::chrono::steady_clock::now();
   LoadedModel& m = load_model(job, device);
-  const nn::EmbedOptions opt = embed_options(job);
+  const nn::EmbedOptions opt = job.options();
   Payload p;
   if (job.shards <= 1) {
     p.tensors["data"] = nn::embed_texts(*m.encoder, *m.tokenizer, corpus.text, opt, device).to(torch::kCPU).contiguous();
@@ -171,7 +160,7 @@ Payload merge_shards(const std::vector<const Payload*>& shards, std::int64_t row
   return p;
 }
 
-Payload run_embed(const EmbedJob& job, const Corpus& corpus, torch::Device device, const torch::Tensor* null_source) {
+Payload run_embed(const nn::EmbedSpec& job, const Corpus& corpus, torch::Device device, const torch::Tensor* null_source) {
   const auto t0 = std::chrono::steady_clock::now();
   if (job.kind == "text_model") return text_model(job, corpus, device);
   Payload p;
@@ -186,6 +175,10 @@ Payload run_embed(const EmbedJob& job, const Corpus& corpus, torch::Device devic
       fail_run("synthetic points ({}) and corpus rows ({}) differ", data.points.size(0), corpus.size());
     p.tensors["data"] = data.points;
     p.tensors["truth"] = data.truth;
+    // The intrinsic dimension of each true stratum, so analyses can put readouts beside it.
+    std::vector<std::int64_t> dims;
+    for (const auto& st : job.synthetic->strata) dims.push_back(st.dim);
+    p.tensors["truth_dim"] = torch::tensor(dims, torch::kInt64);
   } else if (job.kind == "null_model") {
     if (!null_source) fail_run("null model without its source embedding");
     p.tensors["data"] = analysis::gaussian_null(*null_source, null_source->size(0), job.seed).to(torch::kFloat32);

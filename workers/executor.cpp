@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdlib>
 
+#include "core/util/crash_point.h"
 #include "core/util/error.h"
 
 namespace strata::workers {
@@ -26,37 +27,52 @@ torch::Tensor domain_index(const Payload& corpus, std::int64_t* count) {
 }
 
 // Fault injection for the failure-handling tests: STRATA_INJECT_FAILURE="KIND" makes every
-// job of that kind fail; "KIND@RANK" only on that MPI world rank (OMPI_COMM_WORLD_RANK or
-// PMI_RANK), so a retry elsewhere succeeds. "hang:KIND@RANK" freezes that rank's whole
-// process instead (SIGSTOP: its heartbeats stop too), as a hung node would look.
+// job of that kind fail; "KIND@RANK" only on that MPI world rank, so a retry elsewhere
+// succeeds. "hang:KIND@RANK" freezes that rank's whole process instead (SIGSTOP: its heartbeats
+// stop too), as a hung node would look. Read as core/util/crash_point.h's FaultSpec.
 void inject_failure(const JobRequest& r) {
-  const char* spec = std::getenv("STRATA_INJECT_FAILURE");
-  if (!spec || !*spec) return;
-  const std::string s(spec);
-  const bool hang = s.rfind("hang:", 0) == 0;
-  std::string kind = hang ? s.substr(5) : s, rank;
-  if (auto at = kind.find('@'); at != std::string::npos) rank = kind.substr(at + 1), kind.resize(at);
-  if (kind != r.kind) return;
-  const char* mine = std::getenv("OMPI_COMM_WORLD_RANK");
-  if (!mine) mine = std::getenv("PMI_RANK");
-  if (!rank.empty() && rank != (mine ? mine : "0")) return;
-  if (hang) {
+  static const std::optional<FaultSpec> spec = fault_from_env("STRATA_INJECT_FAILURE");
+  if (!spec || spec->point != r.kind || !spec->on_this_rank()) return;
+  if (spec->mode == "hang") {
     std::raise(SIGSTOP);  // goes on with the job after a SIGCONT
     return;
   }
-  fail_run("injected failure of {} job {} (STRATA_INJECT_FAILURE={})", r.kind, r.id, s);
+  fail_run("injected failure of {} job {} (STRATA_INJECT_FAILURE={})", r.kind, r.id, std::getenv("STRATA_INJECT_FAILURE"));
+}
+
+const torch::Tensor* find(const Payload& p, const std::string& name) {
+  const auto it = p.tensors.find(name);
+  return it == p.tensors.end() ? nullptr : &it->second;
+}
+
+AnalysisInputs analysis_inputs(const Payload& corpus, const Payload& embedding, const Payload& trained) {
+  AnalysisInputs ai;
+  ai.X = embedding.tensor("data");
+  ai.gating = trained.tensor("out/gating");
+  ai.sparsity = trained.tensor("sparsity");
+  ai.domain = domain_index(corpus, &ai.domains);
+  if (const auto* t = find(trained, "out/recon_error")) ai.recon_error = *t;
+  if (const auto* t = find(trained, "out/support")) ai.support = *t;
+  if (const auto* t = find(trained, "params/lista_theta")) ai.thresholds = *t;
+  for (const char* name : {"input_mean", "input_std", "pca_mean", "pca_components"})
+    if (const auto* t = find(trained, std::string("params/") + name)) ai.input_stats[name] = *t;
+  if (const auto gate = trained.attrs.find("gate_training"); gate != trained.attrs.end()) ai.gate_training = gate->second;
+  if (const auto* t = find(embedding, "truth")) ai.truth = *t;
+  if (const auto* t = find(embedding, "truth_dim")) ai.true_dims = *t;
+  if (ai.recon_error.defined() && !ai.support.defined()) ai.recon_error = torch::Tensor();
+  return ai;
 }
 
 // A member of a data-parallel group that fails before training tells the others, which
 // would otherwise wait for it in training's first collective.
-Payload execute_train(const JobRequest& r, const Inputs& in, torch::Device device, cluster::ProcessGroup* group) {
-  TrainJob job;
+Payload execute_train(const JobRequest& r, const Inputs& in, torch::Device device, parallel::ProcessGroup* group) {
+  moe::MoeConfig job;
   const torch::Tensor *X = nullptr, *labels = nullptr;
-  cluster::run_together(group, device, [&] {
+  parallel::run_together(group, device, [&] {
     inject_failure(r);
-    job = train_job_from_json(r.spec);
-    X = &input(in, r.inputs.at(1)).tensor("data");
-    labels = &input(in, "/corpus").tensor("label");
+    job = spec::from_json<moe::MoeConfig>(r.spec, "train job " + r.id);
+    X = &input(in, r.input("embedding")).tensor("data");
+    labels = &input(in, r.input("corpus")).tensor("label");
   });
   return run_train(job, *X, *labels, device, group);
 }
@@ -64,8 +80,10 @@ Payload execute_train(const JobRequest& r, const Inputs& in, torch::Device devic
 }  // namespace
 
 std::string JobRequest::serialize() const {
+  nlohmann::json in = nlohmann::json::array();
+  for (const auto& i : inputs) in.push_back({i.role, i.object});
   const nlohmann::json j{{"object", object}, {"id", id},     {"kind", kind},         {"spec", spec},
-                         {"inputs", inputs}, {"cost", cost}, {"affinity", affinity}, {"ranks", ranks}};
+                         {"inputs", in},     {"cost", cost}, {"affinity", affinity}, {"ranks", ranks}};
   return j.dump();
 }
 
@@ -76,38 +94,49 @@ JobRequest JobRequest::deserialize(const std::string& bytes) {
   r.id = j.at("id");
   r.kind = j.at("kind");
   r.spec = j.at("spec");
-  r.inputs = j.at("inputs").get<std::vector<std::string>>();
+  for (const auto& i : j.at("inputs")) r.inputs.push_back({i.at(0), i.at(1)});
   r.cost = j.at("cost");
   r.affinity = j.at("affinity");
   r.ranks = j.at("ranks");
   return r;
 }
 
-Payload execute(const JobRequest& r, const Inputs& in, torch::Device device, cluster::ProcessGroup* group) {
+const std::string& JobRequest::input(const std::string& role) const {
+  for (const auto& i : inputs)
+    if (i.role == role) return i.object;
+  fail_run("{} job {} has no {} input", kind, id, role);
+}
+
+std::vector<std::string> JobRequest::inputs_of(const std::string& role) const {
+  std::vector<std::string> out;
+  for (const auto& i : inputs)
+    if (i.role == role) out.push_back(i.object);
+  return out;
+}
+
+Payload execute(const JobRequest& r, const Inputs& in, torch::Device device, parallel::ProcessGroup* group) {
+  const std::string what = r.kind + " job " + r.id;
   if (r.kind == "train") return execute_train(r, in, device, group);
   inject_failure(r);
-  if (r.kind == "corpus") return corpus_payload(build_corpus(corpus_job_from_json(r.spec)));
+  if (r.kind == "corpus") return corpus_payload(build_corpus(spec::from_json<CorpusSpec>(r.spec, what)));
   if (r.kind == "embed") {
-    const auto job = embed_job_from_json(r.spec);
+    const auto job = spec::from_json<nn::EmbedSpec>(r.spec, what);
+    const auto& corpus_payload = input(in, r.input("corpus"));
     if (job.kind == "merge_shards") {
       std::vector<const Payload*> shards;
-      for (std::size_t i = 1; i < r.inputs.size(); ++i) shards.push_back(&input(in, r.inputs[i]));
-      return merge_shards(shards, static_cast<std::int64_t>(input(in, "/corpus").strings.at("text").size()));
+      for (const auto& object : r.inputs_of("shard")) shards.push_back(&input(in, object));
+      return merge_shards(shards, static_cast<std::int64_t>(corpus_payload.strings.at("text").size()));
     }
-    const Corpus corpus = corpus_from_payload(input(in, "/corpus"));
+    const Corpus corpus = corpus_from_payload(corpus_payload);
     if (job.kind != "null_model") return run_embed(job, corpus, device);
-    const auto& source = input(in, r.inputs.at(1)).tensor("data");
+    const auto& source = input(in, r.input("source")).tensor("data");
     return run_embed(job, corpus, device, &source);
   }
   if (r.kind == "analysis") {
-    const auto& corpus = input(in, "/corpus");
-    const auto& trained = input(in, r.inputs.at(2));
-    AnalysisInputs ai;
-    ai.X = input(in, r.inputs.at(1)).tensor("data");
-    ai.gating = trained.tensor("out/gating");
-    ai.sparsity = trained.tensor("sparsity");
-    ai.domain = domain_index(corpus, &ai.domains);
-    return run_analysis(analysis_job_from_json(r.spec), ai);
+    const auto& corpus = input(in, r.input("corpus"));
+    const auto& trained = input(in, r.input("trained"));
+    const auto& embedding = input(in, r.input("embedding"));
+    return run_analysis(spec::from_json<analysis::AnalysisSpec>(r.spec, what), analysis_inputs(corpus, embedding, trained));
   }
   fail_run("unknown job kind '{}'", r.kind);
 }

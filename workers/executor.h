@@ -9,18 +9,25 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cluster/process_group.h"
+#include "core/parallel/process_group.h"
 #include "workers/jobs.h"
 #include "workers/payload.h"
 
 namespace strata::workers {
 
+// An archive object a job reads, and what it is to the job ("corpus", "embedding", "trained",
+// "source" (a null model's), "shard").
+struct JobInput {
+  std::string role, object;
+  bool operator==(const JobInput&) const = default;
+};
+
 struct JobRequest {
   std::string object;               // the archive object it produces, e.g. "/trained/<id>"
   std::string id;                   // its job id
   std::string kind;                 // corpus | embed | train | analysis
-  nlohmann::json spec;              // the resolved job (see job_specs.cpp)
-  std::vector<std::string> inputs;  // archive objects it reads, e.g. "/corpus", "/embeddings/x"
+  nlohmann::json spec;              // the resolved job: spec::to_json of its kind's spec
+  std::vector<JobInput> inputs;     // archive objects it reads, e.g. {"corpus", "/corpus"}
   double cost = 1;                  // relative cost estimate: larger jobs are scheduled first
   std::string affinity;             // jobs with equal affinity prefer the rank that ran the last
                                     // one (e.g. it holds their model loaded); "" for none
@@ -29,6 +36,9 @@ struct JobRequest {
 
   std::string serialize() const;
   static JobRequest deserialize(const std::string& bytes);
+  // The object read in `role` (RunError when the job has none); every object of that role.
+  const std::string& input(const std::string& role) const;
+  std::vector<std::string> inputs_of(const std::string& role) const;
 };
 
 using Inputs = std::map<std::string, Payload>;  // archive object -> its payload
@@ -36,18 +46,8 @@ using Inputs = std::map<std::string, Payload>;  // archive object -> its payload
 // Runs one job. Throws InputError for bad input (not worth retrying), anything else for
 // failures that another attempt may not repeat. `group`: the ranks that train a train job
 // together, each calling this with the same request and inputs; a rank that fails makes all
-// of them throw (cluster::run_together), and only group rank 0 returns the full result.
+// of them throw (parallel::run_together), and only group rank 0 returns the full result.
 Payload execute(const JobRequest& r, const Inputs& inputs, torch::Device device,
-                cluster::ProcessGroup* group = nullptr);
-
-// Spec (de)serialisation of the four job kinds.
-nlohmann::json to_json(const CorpusJob& j);
-nlohmann::json to_json(const EmbedJob& j);
-nlohmann::json to_json(const TrainJob& j);
-nlohmann::json to_json(const AnalysisJob& j);
-CorpusJob corpus_job_from_json(const nlohmann::json& j);
-EmbedJob embed_job_from_json(const nlohmann::json& j);
-TrainJob train_job_from_json(const nlohmann::json& j);
-AnalysisJob analysis_job_from_json(const nlohmann::json& j);
+                parallel::ProcessGroup* group = nullptr);
 
 }  // namespace strata::workers

@@ -1,6 +1,9 @@
 // The train job: fit the sparse mixture of dictionary experts to one embedding and record
 // what does not depend on the stratum count (gating, codes, expert geometry).
 #include "core/analysis/analysis.h"
+#include "core/analysis/model_health.h"
+#include "core/moe/input_transform.h"
+#include "core/util/log.h"
 #include "core/moe/trainer.h"
 #include "workers/jobs.h"
 
@@ -8,30 +11,37 @@ namespace strata::workers {
 
 namespace {
 
-moe::MoeConfig moe_config(const TrainJob& job) {
-  moe::MoeConfig c;
-  c.atoms = job.atoms;
-  c.sparsity = job.sparsity;
-  c.lista_steps = job.lista_steps;
-  c.gate_dim = job.gate_dim;
-  c.gate = job.gate;
-  c.lr = job.lr;
-  c.epochs = job.epochs;
-  c.batch_size = job.batch_size;
-  c.load_balance = job.load_balance;
-  c.entropy_weight = job.entropy_weight;
-  c.standardize = job.standardize;
-  c.seed = job.seed;
-  c.preset = job.preset;
-  c.pca_dim = job.pca_dim;
-  return c;
+// How the trained model stands, for whoever reads its readouts (model_health.h).
+void add_health(const moe::MoeConfig& cfg, const torch::Tensor& X, const moe::TrainResult& r, Payload& p) {
+  torch::Tensor thresholds;
+  for (const auto& [name, t] : r.params)
+    if (name == "lista_theta") thresholds = t;
+  const auto Xm = moe::prepare_inputs(X.to(torch::kCPU), cfg).X;
+  const auto h = analysis::model_health(Xm, r.gating, r.recon_error, r.support, r.sparsity, thresholds);
+  p.tensors["health/variance_explained"] = torch::tensor(h.variance_explained, torch::kFloat64);
+  p.tensors["health/usage"] = h.usage;
+  p.tensors["health/argmax_share"] = h.argmax_share;
+  p.tensors["health/mean_l0"] = h.mean_l0;
+  p.tensors["health/dead_atoms"] = h.dead_atoms;
+  p.tensors["health/densest_argmax_share"] = torch::tensor(h.densest_argmax_share, torch::kFloat64);
+  p.tensors["health/entropy"] = torch::tensor(h.entropy, torch::kFloat64);
+  p.tensors["health/entropy_max"] = torch::tensor(h.entropy_max, torch::kFloat64);
+  p.tensors["health/negative_thresholds"] = torch::tensor(h.negative_thresholds, torch::kFloat64);
+  p.tensors["health/unconstrained_experts"] = torch::tensor(h.unconstrained_experts, torch::kInt64);
+  p.tensors["health/collapsed"] = torch::tensor(static_cast<std::int64_t>(h.collapsed), torch::kInt64);
+  // The authors' procedure routes by a gate no loss reaches: its weights are a fixed random
+  // function of the input, and readouts built on them are labelled so.
+  p.attrs["gate_training"] = cfg.preset == "authors-code" ? "untrained" : cfg.gate == "uniform" ? "none" : "trained";
+  if (h.unconstrained_experts > 0)
+    log::info("moe: {} expert(s) keep all {} atoms: top-s puts no sparsity constraint on them", h.unconstrained_experts,
+              cfg.atoms);
 }
 
 }  // namespace
 
-Payload run_train(const TrainJob& job, const torch::Tensor& X, const torch::Tensor& labels, torch::Device device,
-                  cluster::ProcessGroup* group) {
-  const auto cfg = moe_config(job);
+
+Payload run_train(const moe::MoeConfig& cfg, const torch::Tensor& X, const torch::Tensor& labels, torch::Device device,
+                  parallel::ProcessGroup* group) {
   moe::validate(cfg, X.size(1));
   auto r = moe::train_moe(X, labels, cfg, device, group);
   if (group != nullptr && group->rank() != 0) return {};  // group rank 0 reports the result
@@ -57,6 +67,7 @@ Payload run_train(const TrainJob& job, const torch::Tensor& X, const torch::Tens
   p.numbers["final_loss"] = r.loss.empty() ? 0.0 : r.loss.back();
   p.numbers["seconds"] = r.seconds;
   p.attrs["device"] = device.str();
+  add_health(cfg, X, r, p);
   return p;
 }
 

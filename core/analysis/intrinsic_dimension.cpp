@@ -4,10 +4,8 @@
 #include <limits>
 
 #include "core/analysis/neighbours.h"
-#include "core/analysis/pca.h"
 #include "core/analysis/tensor_support.h"
 #include "core/util/error.h"
-#include "core/util/log.h"
 
 namespace strata::analysis {
 
@@ -45,38 +43,35 @@ double twonn_dimension(const torch::Tensor& X_in, double discard_fraction) {
   return xx > 0 ? x.dot(y).item<double>() / xx : kNaN;
 }
 
-double mle_dimension(const torch::Tensor& X_in, int k) {
-  if (k < 2) fail_input("MLE dimension: k must be at least 2, got {}", k);
+namespace {
+
+// Per point: Σ_{j<k} log(T_k / T_j) over its k nearest distinct neighbours; undefined (an
+// undefined tensor) when fewer than k + 1 distinct points exist.
+torch::Tensor log_ratio_sums(const torch::Tensor& X_in, int k) {
   const auto T = positive_neighbour_distances(detail::cpu_double_matrix(X_in, "MLE dimension"), k);
-  if (!T.defined() || T.size(0) == 0) return kNaN;
+  if (!T.defined() || T.size(0) == 0) return {};
   const auto log_T = T.log();
-  // Per point: mean over j < k of log(T_k / T_j), i.e. the inverse of the local estimate.
-  const auto inverse_local = (log_T.select(1, k - 1).unsqueeze(1) - log_T.narrow(1, 0, k - 1)).mean(1);
-  const double mean_inverse = inverse_local.mean().item<double>();
+  return (log_T.select(1, k - 1).unsqueeze(1) - log_T.narrow(1, 0, k - 1)).sum(1);
+}
+
+}  // namespace
+
+double mle_dimension(const torch::Tensor& X, int k) {
+  if (k < 2) fail_input("MLE dimension: k must be at least 2, got {}", k);
+  const auto sums = log_ratio_sums(X, k);
+  if (!sums.defined()) return kNaN;
+  // The mean of the local estimates' inverses, Σ / (k − 1), inverted.
+  const double mean_inverse = sums.mean().item<double>() / static_cast<double>(k - 1);
   return mean_inverse > 0 ? 1.0 / mean_inverse : kNaN;
 }
 
-StratumDimensions stratum_dimensions(const torch::Tensor& X_in, const torch::Tensor& strata, int S,
-                                     double variance_fraction, int mle_k) {
-  const auto X = detail::cpu_double_matrix(X_in, "stratum dimensions");
-  if (S < 1) fail_input("stratum dimensions: the number of strata must be positive, got {}", S);
-  const auto labels = detail::cpu_labels(strata, X.size(0), S, "stratum dimensions");
-  StratumDimensions out;
-  for (int s = 0; s < S; ++s) {
-    const auto points = X.index({labels == s});
-    const auto size = points.size(0);
-    out.sizes.push_back(size);
-    out.pca.push_back(size >= 2 ? static_cast<double>(pca_dimension(points, variance_fraction)) : kNaN);
-    out.twonn.push_back(twonn_dimension(points));
-    out.mle.push_back(mle_dimension(points, mle_k));
-    if (std::isnan(out.pca.back())) log::warn("stratum {} has {} point(s): too few for the PCA dimension (needs 2); NaN", s, size);
-    if (std::isnan(out.twonn.back())) log::warn("stratum {} has {} point(s): too few distinct for TwoNN (needs 3); NaN", s, size);
-    if (std::isnan(out.mle.back())) {
-      log::warn("stratum {} has {} point(s): too few distinct for the MLE dimension with k = {} (needs {}); NaN", s, size,
-                mle_k, mle_k + 1);
-    }
-  }
-  return out;
+double mle_dimension_levina_bickel(const torch::Tensor& X, int k) {
+  if (k < 3) fail_input("MLE dimension (Levina-Bickel mean): k must be at least 3, got {}", k);
+  const auto sums = log_ratio_sums(X, k);
+  if (!sums.defined()) return kNaN;
+  const auto positive = sums > 0;
+  if (!positive.any().item<bool>()) return kNaN;
+  return (static_cast<double>(k - 1) / sums.index({positive})).mean().item<double>();
 }
 
 }  // namespace strata::analysis

@@ -68,6 +68,7 @@
 #include <vector>
 
 #include "core/data/corpus.h"
+#include "core/spec/schema_fwd.h"
 
 namespace strata {
 
@@ -81,6 +82,7 @@ struct SourceSpec {
   char delimiter = '\0';  // csv / tsv: overrides ',' / '\t'
   char quote = '"';       // csv / tsv: '\0' reads quotes as ordinary characters
   std::size_t max_rows = 0;  // 0 = every row; else stop after this many (the split's first rows)
+  static const spec::Schema<SourceSpec>& schema();  // [[corpus.source]] (corpus_spec.cpp)
 };
 
 // Every row of the split, in a deterministic order. Throws InputError for a missing path

@@ -3,6 +3,9 @@
 #include <cmath>
 #include <numbers>
 
+#include <set>
+
+#include "core/spec/fields.h"
 #include "core/util/error.h"
 
 namespace strata {
@@ -50,18 +53,52 @@ std::int64_t chart_dimension(const SyntheticStratum& s) {
 }
 
 void validate(const SyntheticSpec& spec) {
-  if (spec.ambient_dim < 1) fail_input("synthetic: dim must be at least 1");
-  if (spec.strata.empty()) fail_input("synthetic: at least one stratum is needed");
-  if (spec.noise < 0) fail_input("synthetic: noise must be >= 0");
-  for (const auto& s : spec.strata) {
-    if (s.kind != "linear" && s.kind != "sphere" && s.kind != "torus")
-      fail_input("synthetic stratum '{}': kind '{}' is not one of linear, sphere, torus", s.name, s.kind);
-    if (s.dim < 1) fail_input("synthetic stratum '{}': dim must be at least 1", s.name);
-    if (s.points < 1) fail_input("synthetic stratum '{}': points must be at least 1", s.name);
-    if (chart_dimension(s) > spec.ambient_dim)
-      fail_input("synthetic stratum '{}': a {} of dimension {} needs {} ambient dimensions but the space has {}",
-                 s.name, s.kind, s.dim, chart_dimension(s), spec.ambient_dim);
-  }
+  // The schema's own checks, so a spec built in code meets the rules a sweep file meets.
+  (void)spec::from_json<SyntheticSpec>(spec::to_json(spec), "synthetic");
+}
+
+const spec::Schema<SyntheticStratum>& SyntheticStratum::schema() {
+  using S = SyntheticStratum;
+  static const auto sc = [] {
+    spec::Schema<S> s("corpus.synthetic.stratum", "One stratum of a synthetic space.");
+    s.add(spec::field(&S::name, "name", "the stratum's name (its rows' source)", {}, spec::kRequired | spec::kNonEmpty))
+        .add(spec::field(&S::kind, "kind", "linear: uniform in [-scale, scale]^dim; sphere: S^dim of radius scale; "
+                                           "torus: flat T^dim in R^(2 dim)", spec::one_of({"linear", "sphere", "torus"})))
+        .add(spec::field(&S::dim, "dim", "intrinsic dimension", spec::range(1, 1 << 20)))
+        .add(spec::field(&S::points, "points", "number of points", spec::range(1, 1 << 26)))
+        .add(spec::field(&S::scale, "scale", "size of the chart", spec::above(0, 1e9)))
+        .add(spec::field(&S::offset, "offset", "distance of the stratum's centre from the origin, random direction",
+                         spec::range(0, 1e9)))
+        .add(spec::field(&S::noise, "noise", "this stratum's noise; negative: the space's", spec::range(-1, 1e6)));
+    return s;
+  }();
+  return sc;
+}
+
+const spec::Schema<SyntheticSpec>& SyntheticSpec::schema() {
+  using S = SyntheticSpec;
+  static const auto sc = [] {
+    spec::Schema<S> s("corpus.synthetic", "A synthetic stratified space with known dimensions (ground truth).");
+    s.add(spec::field(&S::ambient_dim, "dim", "ambient dimension L", spec::range(1, 1 << 20)))
+        .add(spec::field(&S::noise, "noise", "isotropic Gaussian noise (standard deviation) in every ambient dimension",
+                         spec::range(0, 1e6)))
+        .add(spec::field(&S::strata, "stratum", "the strata, as [[corpus.synthetic.stratum]] tables", {}, spec::kNonEmpty))
+        .add(spec::field(&S::seed, "seed", "from [experiment] seed", {}, spec::kInternal));
+    s.check([](const S& v, const spec::Reader& r, const std::string& where) {
+      if (v.strata.empty()) r.fail(where, "corpus.synthetic needs at least one [[corpus.synthetic.stratum]]");
+      std::set<std::string> names;
+      for (std::size_t i = 0; i < v.strata.size(); ++i) {
+        const auto& st = v.strata[i];
+        const std::string at = spec::Reader::child(spec::Reader::child(where, "stratum"), std::to_string(i));
+        if (!names.insert(st.name).second) r.fail(at, "stratum name '{}' is used twice", st.name);
+        if (chart_dimension(st) > v.ambient_dim)
+          r.fail(at, "stratum '{}': a {} of dimension {} needs {} ambient dimensions but corpus.synthetic.dim = {}",
+                 st.name, st.kind, st.dim, chart_dimension(st), v.ambient_dim);
+      }
+    });
+    return s;
+  }();
+  return sc;
 }
 
 SyntheticData generate_synthetic(const SyntheticSpec& spec) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/data/corpus.h"
+#include "core/spec/schema_fwd.h"
 
 namespace strata {
 
@@ -20,6 +21,7 @@ struct SyntheticStratum {
   double scale = 1.0;
   double offset = 0.0;  // distance of the stratum's centre from the origin, random direction
   double noise = -1.0;  // per-stratum noise; < 0 uses the space's noise
+  static const spec::Schema<SyntheticStratum>& schema();  // [[corpus.synthetic.stratum]]
 };
 
 struct SyntheticSpec {
@@ -27,6 +29,7 @@ struct SyntheticSpec {
   double noise = 0.0;  // isotropic Gaussian noise (standard deviation) in every ambient dimension
   std::uint64_t seed = 0;
   std::vector<SyntheticStratum> strata;
+  static const spec::Schema<SyntheticSpec>& schema();  // [corpus.synthetic]
 };
 
 struct SyntheticData {

@@ -54,4 +54,17 @@ PreparedInputs prepare_inputs(const torch::Tensor& X, const MoeConfig& cfg) {
   return out;
 }
 
+torch::Tensor model_space(const torch::Tensor& X, const std::map<std::string, torch::Tensor>& stats) {
+  const auto get = [&](const char* name) {
+    const auto it = stats.find(name);
+    return it == stats.end() ? torch::Tensor() : it->second.to(torch::kCPU, torch::kFloat64);
+  };
+  const auto Xc = X.to(torch::kCPU);
+  if (const auto mean = get("pca_mean"), comps = get("pca_components"); mean.defined() && comps.defined())
+    return apply(PcaProjection{mean, comps}, Xc).contiguous();
+  if (const auto mean = get("input_mean"), sd = get("input_std"); mean.defined() && sd.defined())
+    return apply(Standardizer{mean, sd}, Xc).contiguous();
+  return Xc.to(torch::kFloat32).contiguous();
+}
+
 }  // namespace strata::moe

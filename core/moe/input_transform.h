@@ -4,6 +4,8 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <map>
+#include <string>
 
 #include "core/moe/config.h"
 #include "core/moe/model.h"
@@ -33,5 +35,9 @@ struct PreparedInputs {
   NamedTensors stats;  // "input_mean"/"input_std" or "pca_mean"/"pca_components", float32
 };
 PreparedInputs prepare_inputs(const torch::Tensor& X, const MoeConfig& cfg);
+
+// The inputs as a trained model saw them, from the statistics stored with it (by their names
+// above: standardised, PCA scores, or, with neither, as they are). float32, CPU.
+torch::Tensor model_space(const torch::Tensor& X, const std::map<std::string, torch::Tensor>& stats);
 
 }  // namespace strata::moe

@@ -29,6 +29,8 @@ class MoeModel {
   virtual torch::Tensor batch_loss(const torch::Tensor& x, const torch::Tensor& labels) const = 0;
   // Projection after each optimiser step (e.g. unit-norm dictionary columns).
   virtual void after_step() {}
+  // Called before each epoch's first step (a loss term may ramp up over epochs).
+  virtual void begin_epoch(std::int64_t /*epoch*/) {}
   // Outputs on all inputs, without gradients.
   virtual Evaluation evaluate(const torch::Tensor& X) const = 0;
   // The dictionaries [E, rows, M] the analyses compare.

@@ -1,5 +1,6 @@
 #include "core/moe/paper_model.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/moe/gate.h"
@@ -47,7 +48,12 @@ PaperMoe::PaperMoe(const MoeConfig& cfg, PaperParams params, torch::Device devic
       steps_(cfg.lista_steps),
       load_balance_(cfg.load_balance),
       entropy_weight_(cfg.entropy_weight),
+      sparsity_cost_(cfg.sparsity_cost),
+      sparsity_warmup_(cfg.sparsity_warmup),
+      nonnegative_thresholds_(cfg.thresholds == "nonnegative"),
       top_s_(cfg.sparsity, device) {
+  const auto L = static_cast<double>(p_.dictionaries.size(1));
+  atoms_per_dim_ = (torch::tensor(cfg.sparsity, torch::kFloat64) / L).to(device, torch::kFloat32);
   for (auto* t : {&p_.dictionaries, &p_.lista_W, &p_.lista_S, &p_.lista_theta, &p_.gate_Wq, &p_.gate_keys})
     if (t->defined()) *t = t->to(device, torch::kFloat32).contiguous().detach().requires_grad_(true);
 }
@@ -79,6 +85,8 @@ torch::Tensor PaperMoe::loss(const PaperForward& out, const torch::Tensor& x) co
     const auto entropy = -(out.gating * torch::log_softmax(out.scores, 1)).sum(1).mean();
     total = total + entropy_weight_ * entropy;
   }
+  if (sparsity_cost_ != 0.0)
+    total = total + sparsity_cost_ * sparsity_ramp_ * (out.gating * atoms_per_dim_).sum(1).mean();
   return total;
 }
 
@@ -105,6 +113,12 @@ torch::Tensor PaperMoe::batch_loss(const torch::Tensor& x, const torch::Tensor&)
 void PaperMoe::after_step() {
   torch::NoGradGuard no_grad;
   p_.dictionaries.div_(p_.dictionaries.norm(2, {1}, true).clamp_min(1e-12));
+  if (nonnegative_thresholds_) p_.lista_theta.clamp_min_(0.0);
+}
+
+void PaperMoe::begin_epoch(std::int64_t epoch) {
+  sparsity_ramp_ = sparsity_warmup_ > 0 ? std::min(1.0, static_cast<double>(epoch + 1) / static_cast<double>(sparsity_warmup_))
+                                        : 1.0;
 }
 
 Evaluation PaperMoe::evaluate(const torch::Tensor& X) const {

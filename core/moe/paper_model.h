@@ -10,7 +10,9 @@
 //                                                                 one expert takes every point)
 //            + entropy_weight * mean_b H(w_b), H(w) = -sum_e w_e log w_e
 //                                                                (> 0 sharpens, < 0 spreads)
-//            The two gate terms act on the attention gate only (with the uniform gate they are
+//            + sparsity_cost * mean_b sum_e w_be s_e / L         (a per-atom cost: routing to a
+//                                                                 denser expert must pay for itself)
+//            The gate terms act on the attention gate only (with the uniform gate they are
 //            constants and are left out).
 //
 // Initialisation, from one torch::Generator on the CPU, in this order:
@@ -18,7 +20,11 @@
 //   W_e = D_e^T / c_e, S_e = I - D_e^T D_e / c_e with c_e = ||D_e^T D_e||_2 (the ISTA step of
 //        Gregor & LeCun), theta = 0 (so the initial encoder is K gradient steps on
 //        ||x - D_e z||^2 followed by top-s; the thresholds are learned from there);
-//   W_q: normal with standard deviation 1/sqrt(L); keys: standard normal (attention gate only).
+//   W_q: normal with standard deviation 1/sqrt(L), divided by the inputs' RMS when gate_init =
+//        "rms" (make_model); keys: standard normal (attention gate only).
+// After every step: unit-norm dictionary columns, and thresholds projected to >= 0 when
+// thresholds = "nonnegative". The sparsity cost's weight ramps up linearly over the first
+// sparsity_warmup epochs (epoch e of them: (e + 1) / sparsity_warmup).
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -61,7 +67,8 @@ class PaperMoe final : public MoeModel {
   NamedTensors parameters() const override;
   std::vector<torch::Tensor> trainable() const override;
   torch::Tensor batch_loss(const torch::Tensor& x, const torch::Tensor& labels) const override;
-  void after_step() override;  // unit-norm dictionary columns
+  void after_step() override;  // unit-norm dictionary columns, thresholds >= 0
+  void begin_epoch(std::int64_t epoch) override;
   Evaluation evaluate(const torch::Tensor& X) const override;
   torch::Tensor dictionaries() const override { return p_.dictionaries; }
 
@@ -70,7 +77,11 @@ class PaperMoe final : public MoeModel {
 
   PaperParams p_;
   std::int64_t steps_;
-  double load_balance_, entropy_weight_;
+  double load_balance_, entropy_weight_, sparsity_cost_;
+  std::int64_t sparsity_warmup_;
+  bool nonnegative_thresholds_;
+  double sparsity_ramp_ = 1.0;  // the share of sparsity_cost in force this epoch
+  torch::Tensor atoms_per_dim_;  // [E] s_e / L, for the sparsity cost
   TopS top_s_;
 };
 

@@ -1,5 +1,7 @@
 #include "core/moe/trainer.h"
 
+#include <cmath>
+
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <chrono>
@@ -23,7 +25,7 @@ std::uint64_t mix(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
-bool distributed(const cluster::ProcessGroup* g) { return g != nullptr && g->size() > 1; }
+bool distributed(const parallel::ProcessGroup* g) { return g != nullptr && g->size() > 1; }
 
 torch::Tensor checked_inputs(const torch::Tensor& X) {
   if (!X.defined() || X.dim() != 2 || X.size(0) < 1)
@@ -50,18 +52,25 @@ torch::Generator init_generator(std::uint64_t seed) { return at::make_generator<
 
 torch::Generator shuffle_generator(std::uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(mix(seed)); }
 
-std::unique_ptr<MoeModel> make_model(const MoeConfig& cfg, std::int64_t input_dim, torch::Generator& gen,
+std::unique_ptr<MoeModel> make_model(const MoeConfig& cfg, const torch::Tensor& X, torch::Generator& gen,
                                      torch::Device device) {
+  const auto input_dim = X.size(1);
   if (cfg.preset == "authors-code")
     return std::make_unique<AuthorsMoe>(cfg, init_authors_params(cfg, input_dim, gen), device);
-  return std::make_unique<PaperMoe>(cfg, init_paper_params(cfg, input_dim, gen), device);
+  auto p = init_paper_params(cfg, input_dim, gen);
+  if (cfg.gate_init == "rms" && p.gate_Wq.defined()) {
+    // In float64 on the CPU, so every device and rank starts from the same weights.
+    const double rms = X.to(torch::kCPU, torch::kFloat64).square().mean().sqrt().item<double>();
+    if (rms > 0 && std::isfinite(rms)) p.gate_Wq = (p.gate_Wq.to(torch::kFloat64) / rms).to(torch::kFloat32);
+  }
+  return std::make_unique<PaperMoe>(cfg, std::move(p), device);
 }
 
 torch::Tensor epoch_permutation(torch::Generator& gen, std::int64_t n) {
   return torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kInt64));
 }
 
-Trainer::Trainer(MoeModel& model, double lr, cluster::ProcessGroup* group)
+Trainer::Trainer(MoeModel& model, double lr, parallel::ProcessGroup* group)
     : model_(model), params_(model.trainable()), adam_(params_, lr), group_(group) {}
 
 void Trainer::synchronize_parameters() {
@@ -129,22 +138,22 @@ double Trainer::end_epoch(const torch::Tensor& summed) {
   if (error_) std::rethrow_exception(error_);
   const auto others = static_cast<int>(host[1].item<double>());
   if (others == 1)
-    throw cluster::GroupFailure("stopped: another rank of its data-parallel group failed during training");
+    throw parallel::GroupFailure("stopped: another rank of its data-parallel group failed during training");
   if (others > 1)
-    throw cluster::GroupFailure(
+    throw parallel::GroupFailure(
         fmt::format("stopped: {} other ranks of its data-parallel group failed during training", others));
   return host[0].item<double>();
 }
 
 TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const MoeConfig& cfg, torch::Device device,
-                      cluster::ProcessGroup* group) {
+                      parallel::ProcessGroup* group) {
   // Each rank sets up alone; one that fails here tells the others, which would otherwise
   // wait for it in the parameter broadcast.
   torch::Tensor Xd, labels_d;
   PreparedInputs inputs;
   std::unique_ptr<MoeModel> model;
   auto order_gen = shuffle_generator(cfg.seed);
-  cluster::run_together(group, device, [&] {
+  parallel::run_together(group, device, [&] {
     const auto Xc = checked_inputs(X);
     validate(cfg, Xc.size(1));
     const auto labels_c = checked_labels(labels, cfg, Xc.size(0));
@@ -152,7 +161,7 @@ TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const
     Xd = inputs.X.to(device);
     labels_d = labels_c.defined() ? labels_c.to(device) : torch::Tensor();
     auto init_gen = init_generator(cfg.seed);
-    model = make_model(cfg, Xd.size(1), init_gen, device);
+    model = make_model(cfg, inputs.X, init_gen, device);
   });
   const auto N = Xd.size(0);
   Trainer trainer(*model, cfg.lr, group);
@@ -162,6 +171,7 @@ TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const
   const auto start = std::chrono::steady_clock::now();
   for (std::int64_t epoch = 0; epoch < cfg.epochs; ++epoch) {
     const auto order = epoch_permutation(order_gen, N).to(device);
+    model->begin_epoch(epoch);
     auto total = torch::zeros({}, Xd.options().dtype(torch::kFloat64));
     for (const auto& batch : order.split(cfg.batch_size)) total += trainer.step(Xd, labels_d, batch);
     r.loss.push_back(trainer.end_epoch(total) / static_cast<double>(N));  // the one read-back per epoch

@@ -27,7 +27,7 @@
 #include <utility>
 #include <vector>
 
-#include "cluster/process_group.h"
+#include "core/parallel/process_group.h"
 #include "core/moe/config.h"
 #include "core/moe/model.h"
 #include "core/moe/optimizer.h"
@@ -54,13 +54,14 @@ struct TrainResult {
 // X [N, L] floating point; labels [N] integer (used by authors-code only; may be undefined for
 // the paper preset). Throws InputError for a configuration or data the model cannot take.
 TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const MoeConfig& cfg, torch::Device device,
-                      cluster::ProcessGroup* group = nullptr);
+                      parallel::ProcessGroup* group = nullptr);
 
 torch::Generator init_generator(std::uint64_t seed);
 torch::Generator shuffle_generator(std::uint64_t seed);
 
-// The model of cfg.preset for inputs of width input_dim, parameters drawn from gen.
-std::unique_ptr<MoeModel> make_model(const MoeConfig& cfg, std::int64_t input_dim, torch::Generator& gen,
+// The model of cfg.preset for the inputs X [N, L] (as the model sees them; their RMS scales the
+// gate with gate_init = "rms"), parameters drawn from gen.
+std::unique_ptr<MoeModel> make_model(const MoeConfig& cfg, const torch::Tensor& X, torch::Generator& gen,
                                      torch::Device device);
 
 // One epoch's order of the n points (CPU int64), drawn from gen.
@@ -68,7 +69,7 @@ torch::Tensor epoch_permutation(torch::Generator& gen, std::int64_t n);
 
 class Trainer {
  public:
-  Trainer(MoeModel& model, double lr, cluster::ProcessGroup* group);
+  Trainer(MoeModel& model, double lr, parallel::ProcessGroup* group);
 
   // Every rank takes rank 0's parameters (no-op for a single process).
   void synchronize_parameters();
@@ -82,7 +83,7 @@ class Trainer {
 
   // The epoch's summed loss over all ranks from this rank's sum of step() results (the one
   // read-back of the epoch). Collective with a group: when some rank's share failed, every
-  // rank throws (that rank its own error, the others cluster::GroupFailure), so no rank is
+  // rank throws (that rank its own error, the others parallel::GroupFailure), so no rank is
   // left waiting in a collective.
   double end_epoch(const torch::Tensor& summed);
 
@@ -92,7 +93,7 @@ class Trainer {
   MoeModel& model_;
   std::vector<torch::Tensor> params_;
   Adam adam_;
-  cluster::ProcessGroup* group_;
+  parallel::ProcessGroup* group_;
   std::exception_ptr error_;  // the failure of this rank's share, kept until end_epoch
 };
 

@@ -1,9 +1,12 @@
 #pragma once
-// One factory per architecture; load_encoder picks one from config.json's model_type.
+// One factory per architecture (one file each), and the table load_encoder picks from by
+// config.json's model_type. A new architecture is its file and one row of the table.
 #include <torch/torch.h>
 
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "core/nn/encoder.h"
 #include "core/nn/model_config.h"
@@ -20,5 +23,15 @@ std::unique_ptr<Encoder> make_llama(const ModelConfig& cfg, const std::filesyste
                                     torch::ScalarType dtype, torch::Device device);
 std::unique_ptr<Encoder> make_qwen2(const ModelConfig& cfg, const std::filesystem::path& dir,
                                     torch::ScalarType dtype, torch::Device device);
+
+using EncoderFactory = std::unique_ptr<Encoder> (*)(const ModelConfig& cfg, const std::filesystem::path& dir,
+                                                    torch::ScalarType dtype, torch::Device device);
+struct Architecture {
+  std::string model_type;  // config.json's model_type
+  EncoderFactory make;
+};
+// Every supported architecture (encoder.cpp).
+const std::vector<Architecture>& architectures();
+std::vector<std::string> known_architectures();
 
 }  // namespace strata::nn

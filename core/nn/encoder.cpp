@@ -1,15 +1,36 @@
 #include "core/nn/encoder.h"
 
+#include <fmt/ranges.h>
+
 #include "core/nn/architectures.h"
 #include "core/util/error.h"
 
 namespace strata::nn {
 
+const std::vector<Architecture>& architectures() {
+  static const std::vector<Architecture> table{
+      {"bert", make_bert}, {"roberta", make_roberta}, {"gpt2", make_gpt2}, {"llama", make_llama},
+      {"mistral", make_llama}, {"qwen2", make_qwen2},
+  };
+  return table;
+}
+
+std::vector<std::string> known_architectures() {
+  std::vector<std::string> names;
+  for (const auto& a : architectures()) names.push_back(a.model_type);
+  return names;
+}
+
+const std::vector<std::string>& dtype_names() {
+  static const std::vector<std::string> names{"fp32", "fp16", "bf16"};
+  return names;
+}
+
 torch::ScalarType parse_dtype(const std::string& dtype) {
   if (dtype == "fp32" || dtype == "float32") return torch::kFloat32;
   if (dtype == "fp16" || dtype == "float16") return torch::kFloat16;
   if (dtype == "bf16" || dtype == "bfloat16") return torch::kBFloat16;
-  fail_input("dtype '{}' is not known (fp32, fp16, bf16)", dtype);
+  fail_input("dtype '{}' is not known ({})", dtype, fmt::join(dtype_names(), ", "));
 }
 
 std::unique_ptr<Encoder> load_encoder(const std::filesystem::path& snapshot_dir, const std::string& dtype,
@@ -19,13 +40,10 @@ std::unique_ptr<Encoder> load_encoder(const std::filesystem::path& snapshot_dir,
     fail_run("cannot load {} on {}: no CUDA device is available", snapshot_dir.string(), device.str());
   const ModelConfig cfg(snapshot_dir);
   const std::string model_type = cfg.string("model_type");
-  if (model_type == "bert") return make_bert(cfg, snapshot_dir, type, device);
-  if (model_type == "roberta") return make_roberta(cfg, snapshot_dir, type, device);
-  if (model_type == "gpt2") return make_gpt2(cfg, snapshot_dir, type, device);
-  if (model_type == "llama") return make_llama(cfg, snapshot_dir, type, device);
-  if (model_type == "qwen2") return make_qwen2(cfg, snapshot_dir, type, device);
-  fail_input("{}: model_type '{}' is not supported (bert, roberta, gpt2, llama, qwen2)",
-             cfg.path().string(), model_type);
+  for (const auto& a : architectures())
+    if (a.model_type == model_type) return a.make(cfg, snapshot_dir, type, device);
+  fail_input("{}: model_type '{}' is not supported ({})", cfg.path().string(), model_type,
+             fmt::join(known_architectures(), ", "));
 }
 
 }  // namespace strata::nn

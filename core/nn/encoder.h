@@ -113,5 +113,11 @@ std::string weights_hash(const std::filesystem::path& snapshot_dir);
 
 // "fp32" | "fp16" | "bf16" (also "float32", "float16", "bfloat16") to a torch dtype.
 torch::ScalarType parse_dtype(const std::string& dtype);
+const std::vector<std::string>& dtype_names();  // fp32, fp16, bf16
+
+// A digest of what strata reads from a snapshot folder (config, tokenizer files and weights:
+// its top-level .json, .txt, .model and .safetensors files), for job ids; see
+// core/io/fingerprint.h.
+std::string snapshot_fingerprint(const std::filesystem::path& snapshot_dir);
 
 }  // namespace strata::nn

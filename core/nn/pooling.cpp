@@ -1,12 +1,22 @@
 #include "core/nn/pooling.h"
 
+#include <algorithm>
+
+#include <fmt/ranges.h>
+
 #include "core/util/error.h"
 
 namespace strata::nn {
 
+const std::vector<std::string>& pooling_names() {
+  static const std::vector<std::string> names{"mean", "last", "cls", "mean-with-padding"};
+  return names;
+}
+
 void check_pooling(const std::string& pooling) {
-  if (pooling != "mean" && pooling != "last" && pooling != "cls" && pooling != "mean-with-padding")
-    fail_input("pooling '{}' is not known (mean, last, cls, mean-with-padding)", pooling);
+  const auto& names = pooling_names();
+  if (std::find(names.begin(), names.end(), pooling) == names.end())
+    fail_input("pooling '{}' is not known ({})", pooling, fmt::join(names, ", "));
 }
 
 torch::Tensor pool(const torch::Tensor& hidden, const torch::Tensor& mask, const std::string& pooling) {

@@ -3,10 +3,13 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 namespace strata::nn {
 
-// Fails with InputError listing the known names (see EmbedOptions for their meaning).
+// The poolings, in the order the documentation lists them (see EmbedOptions for their meaning).
+const std::vector<std::string>& pooling_names();
+// Fails with InputError listing the known names.
 void check_pooling(const std::string& pooling);
 
 // hidden [B, T, H] (any float dtype, any device), mask [B, T] bool, right-padded.

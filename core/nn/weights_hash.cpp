@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "core/io/fingerprint.h"
 #include "core/io/safetensors.h"
 #include "core/nn/encoder.h"
 #include "core/util/error.h"
@@ -26,6 +27,20 @@ std::string weights_hash(const std::filesystem::path& snapshot_dir) {
     }
   }
   return h.hex();
+}
+
+std::string snapshot_fingerprint(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) fail_input("{}: model snapshot folder not found", dir.string());
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const auto ext = e.path().extension().string();
+    if (e.is_regular_file(ec) && (ext == ".json" || ext == ".txt" || ext == ".model" || ext == ".safetensors"))
+      files.push_back(e.path().filename());
+  }
+  if (ec) fail_input("{}: cannot list the snapshot folder: {}", dir.string(), ec.message());
+  std::sort(files.begin(), files.end());
+  return io::files_fingerprint(dir, files);
 }
 
 }  // namespace strata::nn

@@ -13,8 +13,23 @@
 //             written, nothing flushed (orchestrator/archive.cpp)
 //   done      coordinator: the job merged and the archive closed, the scheduler not yet told
 //             (orchestrator/archive.cpp)
+#include <optional>
+#include <string>
+
 namespace strata {
 
 void crash_point(const char* name);
+
+// A fault a test asks for through an environment variable, "[MODE:]POINT[@RANK][#N]": at
+// POINT, in MODE (the variable's own meaning when empty; e.g. "hang"), only on MPI world rank
+// RANK when given, the N-th time (default 1) the point is reached. Both STRATA_CRASH_AT and
+// STRATA_INJECT_FAILURE (workers/executor.cpp) are read so. Throws InputError when malformed.
+struct FaultSpec {
+  std::string mode, point, rank;
+  long nth = 1;
+  bool on_this_rank() const;  // no rank given, or this process's world rank
+};
+std::optional<FaultSpec> fault_from_env(const char* variable);
+std::string world_rank();  // OMPI_COMM_WORLD_RANK or PMI_RANK; "0" without mpirun
 
 }  // namespace strata

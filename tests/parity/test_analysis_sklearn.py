@@ -83,6 +83,35 @@ def mle(X, k):
     return 1.0 / (T[:, k - 1:k] - T[:, :k - 1]).mean(1).mean()
 
 
+def mle_levina_bickel(X, k):
+    """Levina & Bickel's plain mean of the local estimates (k-1) / sum_j log(T_k / T_j)."""
+    X = np.unique(X, axis=0)
+    d, _ = cKDTree(X).query(X, k + 1)
+    T = np.log(d[:, 1:])
+    sums = (T[:, k - 1:k] - T[:, :k - 1]).sum(1)
+    return ((k - 1) / sums[sums > 0]).mean()
+
+
+def sphere(rng, n, d, ambient):
+    """n points uniform on S^d, placed in R^ambient by a random isometry."""
+    Y = rng.standard_normal((n, d + 1))
+    Y /= np.linalg.norm(Y, axis=1, keepdims=True)
+    return Y @ np.linalg.qr(rng.standard_normal((ambient, d + 1)))[0].T
+
+
+def check_mle_normalisations(tmp, rng):
+    """Against numpy/scipy, and against the truth: on S^5 with k = 5 the inverse-averaged MLE is
+    within 15% of 5, while Levina-Bickel's plain mean reads about (k-1)/(k-2) = 4/3 higher."""
+    X = sphere(rng, 3000, 5, 24)
+    np.save(tmp / "S5.npy", X)
+    out = dump("dimensions", tmp / "S5.npy", 5)
+    assert abs(out["mle_lb"] - mle_levina_bickel(X, 5)) < 1e-9, (out, mle_levina_bickel(X, 5))
+    assert abs(out["mle"] - mle(X, 5)) < 1e-9
+    assert abs(out["mle"] - 5) / 5 < 0.15, out
+    assert 1.2 < out["mle_lb"] / out["mle"] < 1.45, out
+    print(f"S^5, k = 5: mle {out['mle']:.3f}, mle_lb {out['mle_lb']:.3f}, twonn {out['twonn']:.3f}")
+
+
 def check_dimensions(tmp, rng):
     Y = rng.standard_normal((1500, 6))
     Y /= np.linalg.norm(Y, axis=1, keepdims=True)
@@ -96,7 +125,7 @@ def check_dimensions(tmp, rng):
 def main():
     tmp = scratch("analysis-sklearn")
     rng = np.random.default_rng(20260)
-    for check in (check_pca, check_agreement, check_kmeans, check_dimensions):
+    for check in (check_pca, check_agreement, check_kmeans, check_dimensions, check_mle_normalisations):
         check(tmp, rng)
         print(check.__name__, "ok")
     return 0

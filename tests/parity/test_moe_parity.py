@@ -72,10 +72,15 @@ class Reference:
             y = y + w[:, e:e + 1] * (codes[e] @ self.p["dictionaries"][e].T)
         return y, w, scores, codes
 
-    def loss(self, x, out):
+    def loss(self, x, out, epoch=0):
         y, w, scores, _ = out
         loss = ((x - y) ** 2).sum(1).mean() / x.shape[1]
         if scores is not None:
+            if self.cfg.get("sparsity_cost", 0):
+                warmup = self.cfg.get("sparsity_warmup", 0)
+                ramp = min(1.0, (epoch + 1) / warmup) if warmup else 1.0
+                s = torch.tensor(self.cfg["sparsity"], dtype=torch.float32) / x.shape[1]
+                loss = loss + self.cfg["sparsity_cost"] * ramp * (w * s).sum(1).mean()
             E = w.shape[1]
             if self.cfg["load_balance"]:
                 loss = loss + self.cfg["load_balance"] * E * (w.mean(0) ** 2).sum()
@@ -88,6 +93,8 @@ class Reference:
         with torch.no_grad():
             D = self.p["dictionaries"]
             D.div_(D.norm(dim=1, keepdim=True).clamp_min(1e-12))
+            if self.cfg.get("thresholds", "nonnegative") == "nonnegative":
+                self.p["lista_theta"].clamp_(min=0.0)
 
     def numpy(self):
         return {n: t.detach().numpy() for n, t in self.p.items()}
@@ -150,10 +157,11 @@ def run_case(name, cfg, X, steps):
     # Steps, one by one: gradients of the first, parameters after all.
     opt = torch.optim.Adam([ref.p[n] for n in ref.names], lr=cfg["lr"])
     losses = []
+    epoch_of = [e for e, order in enumerate(epochs) for _ in torch.split(order, cfg["batch_size"])]
     for k, b in enumerate(batches[:steps]):
         x = Zt[b]
         opt.zero_grad()
-        loss = ref.loss(x, ref.forward(x))
+        loss = ref.loss(x, ref.forward(x), epoch_of[k])
         loss.backward()
         if k == 0:
             for n in ref.names:
@@ -169,12 +177,12 @@ def run_case(name, cfg, X, steps):
     ref = Reference(cfg, {n: load("init_" + n) for n in ref.names})
     opt = torch.optim.Adam([ref.p[n] for n in ref.names], lr=cfg["lr"])
     curve = []
-    for order in epochs:
+    for epoch, order in enumerate(epochs):
         total = 0.0
         for b in torch.split(order, cfg["batch_size"]):
             x = Zt[b]
             opt.zero_grad()
-            loss = ref.loss(x, ref.forward(x))
+            loss = ref.loss(x, ref.forward(x), epoch)
             loss.backward()
             opt.step()
             ref.renormalise()
@@ -192,6 +200,24 @@ def run_case(name, cfg, X, steps):
     assert np.array_equal(load("out_selected"), w.argmax(1).numpy()), "selected differs"
     assert np.array_equal(load("out_dictionaries"), load("train_dictionaries"))
     print(f"{name}: {len(batches[:steps])} steps and {cfg['epochs']} epochs agree; max deviation {worst:.2e}")
+
+
+def check_gate_init(X):
+    """gate_init = "rms" draws W_q as "unit" does and divides it by the RMS of the inputs the
+    model sees (float64): the two initial W_q differ by exactly that factor."""
+    cfg = {**BASE, "standardize": False, "epochs": 1}
+    dirs = {}
+    for init in ("unit", "rms"):
+        d = scratch("moe-gate-init-" + init)
+        np.save(d / "X.npy", X)
+        (d / "config.json").write_text(json.dumps({**cfg, "gate_init": init, "steps": 1}))
+        subprocess.run([str(TOOL), str(d)], check=True, capture_output=True)
+        dirs[init] = d
+    rms = np.sqrt(np.mean(X.astype(np.float32).astype(np.float64) ** 2))
+    unit, scaled = (np.load(dirs[k] / "init_gate_Wq.npy").astype(np.float64) for k in ("unit", "rms"))
+    assert rms > 3, rms
+    check("W_q under gate_init = rms", scaled * rms, unit, tol=1e-6)
+    print(f"gate_init: W_q divided by the inputs' RMS {rms:.4f}")
 
 
 def data(n, L, seed):
@@ -212,12 +238,17 @@ def main():
         print(f"{TOOL} not built", file=sys.stderr)
         return 1
     X = data(40, 12, 0)
+    check_gate_init(X * 7.0)
     run_case("attention", BASE, X, steps=4)
     run_case("uniform", {**BASE, "gate": "uniform", "sparsity": [4, 4], "lista_steps": 2, "standardize": False,
                          "seed": 3}, X, steps=3)
     run_case("single", {**BASE, "sparsity": [3], "lista_steps": 1, "load_balance": 0.0, "seed": 5}, X, steps=3)
     run_case("one-sparsity", {**BASE, "sparsity": [3, 3, 3, 3], "entropy_weight": -0.05, "batch_size": 13, "seed": 9},
              data(45, 10, 1), steps=5)
+    # The per-atom cost on the gate, ramped over two epochs, with free (paper-literal) thresholds
+    # and the gate drawn at unit scale; the steps cross an epoch boundary (40 points, batch 16).
+    run_case("sparsity-cost", {**BASE, "sparsity_cost": 0.3, "sparsity_warmup": 2, "thresholds": "free",
+                               "gate_init": "unit", "seed": 11}, X, steps=5)
     return 0
 
 

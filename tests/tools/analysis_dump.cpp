@@ -2,7 +2,8 @@
 //                                            prints {"pca_dimension": {"0.5": n, "0.75": n, ...}}
 // analysis_dump agreement A.npy B.npy        prints {"ari": x, "nmi": x} for two int64 labelings
 // analysis_dump kmeans X.npy K SEED OUT.npy  writes the labels, prints {"inertia": x, "iterations": n}
-// analysis_dump dimensions X.npy K           prints {"twonn": x, "mle": x} (MLE with K neighbours)
+// analysis_dump dimensions X.npy K           prints every estimator of id_estimators.h by name
+//                                            ({"pca": x, "twonn": x, "mle": x, ...}; mle_k = K)
 // Lets the Python tests compare strata's analyses with scikit-learn and numpy/scipy.
 #include <iostream>
 #include <string>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/analysis/analysis.h"
+#include "core/analysis/id_estimators.h"
 #include "core/io/npy.h"
 #include "core/util/error.h"
 
@@ -47,8 +49,12 @@ json run_kmeans(const std::vector<std::string>& args) {
 
 json run_dimensions(const std::vector<std::string>& args) {
   if (args.size() != 2) strata::fail_input("analysis_dump dimensions: expected X.npy K");
-  const auto X = strata::io::read_npy(args[0]);
-  return {{"twonn", sa::twonn_dimension(X)}, {"mle", sa::mle_dimension(X, std::stoi(args[1]))}};
+  const auto X = strata::io::read_npy(args[0]).to(torch::kFloat64);
+  sa::AnalysisSpec spec;
+  spec.mle_k = std::stoi(args[1]);
+  json out;
+  for (const auto& e : sa::id_estimators()) out[e.name] = e.estimate(X, spec);
+  return out;
 }
 
 }  // namespace

@@ -34,25 +34,10 @@ using namespace strata::moe;
 
 namespace {
 
-MoeConfig read_config(const nlohmann::json& j) {
-  MoeConfig c;
-  c.atoms = j.value("atoms", c.atoms);
-  c.sparsity = j.value("sparsity", c.sparsity);
-  c.lista_steps = j.value("lista_steps", c.lista_steps);
-  c.gate_dim = j.value("gate_dim", c.gate_dim);
-  c.gate = j.value("gate", c.gate);
-  c.lr = j.value("lr", c.lr);
-  c.epochs = j.value("epochs", c.epochs);
-  c.batch_size = j.value("batch_size", c.batch_size);
-  c.load_balance = j.value("load_balance", c.load_balance);
-  c.entropy_weight = j.value("entropy_weight", c.entropy_weight);
-  c.standardize = j.value("standardize", c.standardize);
-  c.seed = j.value("seed", c.seed);
-  c.preset = j.value("preset", c.preset);
-  c.pca_dim = j.value("pca_dim", c.pca_dim);
-  c.authors_lista_layers = j.value("authors_lista_layers", c.authors_lista_layers);
-  c.contrastive_margin = j.value("contrastive_margin", c.contrastive_margin);
-  return c;
+// The MoE's own schema reads it (the fields it does not name keep their defaults).
+MoeConfig read_config(nlohmann::json j) {
+  j.erase("steps");
+  return strata::spec::from_json<MoeConfig>(j, "config.json");
 }
 
 void write(const fs::path& dir, const std::string& name, const torch::Tensor& t) {
@@ -84,7 +69,7 @@ void write_forward(const fs::path& dir, const MoeModel& model, const torch::Tens
 void follow_steps(const fs::path& dir, const MoeConfig& cfg, const torch::Tensor& X, const torch::Tensor& labels,
                   const std::vector<torch::Tensor>& orders, std::int64_t steps) {
   auto gen = init_generator(cfg.seed);
-  auto model = make_model(cfg, X.size(1), gen, torch::kCPU);
+  auto model = make_model(cfg, X, gen, torch::kCPU);
   write_all(dir, "init_", model->parameters());
   const auto first = orders.at(0).slice(0, 0, cfg.batch_size);
   write_forward(dir, *model, X.index_select(0, first));
@@ -92,8 +77,9 @@ void follow_steps(const fs::path& dir, const MoeConfig& cfg, const torch::Tensor
   Trainer trainer(*model, cfg.lr, nullptr);
   std::vector<double> losses;
   std::int64_t done = 0;
-  for (const auto& order : orders) {
-    for (const auto& batch : order.split(cfg.batch_size)) {
+  for (std::size_t epoch = 0; epoch < orders.size(); ++epoch) {
+    model->begin_epoch(static_cast<std::int64_t>(epoch));
+    for (const auto& batch : orders[epoch].split(cfg.batch_size)) {
       if (done == steps) break;
       const auto summed = trainer.step(X, labels, batch);
       losses.push_back(summed.item<double>() / static_cast<double>(batch.size(0)));

@@ -1,3 +1,4 @@
+#include "core/analysis/id_estimators.h"
 #include "core/analysis/intrinsic_dimension.h"
 
 #include <cmath>
@@ -90,7 +91,13 @@ TEST_CASE("stratum dimensions: one figure per stratum, NaN for strata too small"
   strata[301] = 2;
   strata[302] = 2;
   strata.narrow(0, 303, 5).fill_(4);
-  const auto dims = sa::stratum_dimensions(X, strata, 5, 0.75, 10);
+  sa::AnalysisSpec spec;
+  spec.mle_k = 10;
+  const auto res = sa::stratum_dimensions(X, strata, 5, spec);
+  struct {
+    std::vector<double> pca, twonn, mle;
+    std::vector<std::int64_t> sizes;
+  } dims{res.dims.at("pca"), res.dims.at("twonn"), res.dims.at("mle"), res.sizes};
   CHECK(dims.sizes == std::vector<std::int64_t>{300, 1, 2, 0, 5});
   CHECK(dims.pca[0] == 2.0);
   CHECK(std::abs(dims.twonn[0] - 2.0) < 0.3);

@@ -4,7 +4,7 @@
 #include <barrier>
 #include <thread>
 
-#include "cluster/process_group.h"
+#include "core/parallel/process_group.h"
 #include "core/moe/trainer.h"
 #include "core/util/error.h"
 #include "tests/catch.hpp"
@@ -56,7 +56,7 @@ struct ThreadWorld {
   std::vector<torch::Tensor> slots;
 };
 
-class ThreadGroup final : public strata::cluster::ProcessGroup {
+class ThreadGroup final : public strata::parallel::ProcessGroup {
  public:
   ThreadGroup(ThreadWorld& w, int rank) : w_(w), rank_(rank) {}
   int rank() const override { return rank_; }
@@ -138,13 +138,13 @@ TEST_CASE("validate names the offending setting", "[moe]") {
   CHECK_NOTHROW(validate(c, 16));
   auto bad = c;
   bad.sparsity = {8, 40};
-  expect_error(bad, 16, "moe.sparsity[1] = 40 exceeds moe.atoms = 32");
+  expect_error(bad, 16, "sparsity level 40 exceeds the number of atoms (32)");
   bad = c;
   bad.sparsity = {};
-  expect_error(bad, 16, "moe.sparsity is empty");
+  expect_error(bad, 16, "moe.sparsity must not be an empty list");
   bad = c;
   bad.sparsity = {0};
-  expect_error(bad, 16, "moe.sparsity[0] = 0");
+  expect_error(bad, 16, "moe.sparsity[0] = 0 is out of range");
   bad = c;
   bad.lr = 0;
   expect_error(bad, 16, "moe.lr");
@@ -230,7 +230,7 @@ std::vector<std::string> on_two_ranks(Fn fn) {
         fn(g, r);
       } catch (const strata::InputError& e) {
         errors[r] = std::string("input: ") + e.what();
-      } catch (const strata::cluster::GroupFailure& e) {
+      } catch (const strata::parallel::GroupFailure& e) {
         errors[r] = std::string("group: ") + e.what();
       } catch (const std::exception& e) {
         errors[r] = e.what();
@@ -243,7 +243,7 @@ std::vector<std::string> on_two_ranks(Fn fn) {
 TEST_CASE("a rank that fails in its setup makes every rank of the group throw", "[moe]") {
   auto bad = blobs(40, 5);
   bad[7][1] = std::numeric_limits<float>::quiet_NaN();
-  const auto errors = on_two_ranks([&](strata::cluster::ProcessGroup& g, int rank) {
+  const auto errors = on_two_ranks([&](strata::parallel::ProcessGroup& g, int rank) {
     train_moe(rank == 1 ? bad : blobs(40, 5), {}, tiny_config(), torch::kCPU, &g);
   });
   CHECK_THAT(errors[1], Catch::Matchers::StartsWith("input: ") && strata::test::HasSubstring("NaN"));
@@ -254,9 +254,9 @@ TEST_CASE("a rank whose share of a step fails makes every rank throw at the epoc
   const auto X = blobs(48, 6);
   const auto cfg = tiny_config();
   std::vector<int> steps(2, 0);
-  const auto errors = on_two_ranks([&](strata::cluster::ProcessGroup& g, int rank) {
+  const auto errors = on_two_ranks([&](strata::parallel::ProcessGroup& g, int rank) {
     auto gen = init_generator(cfg.seed);
-    auto model = make_model(cfg, X.size(1), gen, torch::kCPU);
+    auto model = make_model(cfg, X, gen, torch::kCPU);
     Trainer trainer(*model, cfg.lr, &g);
     trainer.synchronize_parameters();
     auto total = torch::zeros({}, torch::kFloat64);
@@ -278,9 +278,9 @@ TEST_CASE("a rank whose share of a step fails makes every rank throw at the epoc
 
 TEST_CASE("end_epoch sums the ranks' losses when none failed", "[moe]") {
   std::vector<double> sums(2);
-  const auto errors = on_two_ranks([&](strata::cluster::ProcessGroup& g, int rank) {
+  const auto errors = on_two_ranks([&](strata::parallel::ProcessGroup& g, int rank) {
     auto gen = init_generator(1);
-    auto model = make_model(tiny_config(), 12, gen, torch::kCPU);
+    auto model = make_model(tiny_config(), torch::ones({2, 12}), gen, torch::kCPU);
     Trainer trainer(*model, 1e-2, &g);
     sums[rank] = trainer.end_epoch(torch::full({}, rank == 0 ? 1.5 : 2.25, torch::kFloat64));
   });

@@ -57,7 +57,7 @@ TEST_CASE("shards leave the embedding's id and everything after it unchanged", "
   // Imports and null models are single jobs.
   CHECK(four.embed("v").shards.empty());
   CHECK(four.embed("m.null").shards.empty());
-  // The shards' rows depend on the batching: their ids do too.
+  // The rows depend on the batching: the embedding's id does, and so its shards'.
   auto other = parse(kSources, "embed_shards = 4");
   other.models[0].batch_size = 16;
   CHECK(plan::make_plan(other).embed("m").shards[0].id != m.shards[0].id);
@@ -74,14 +74,16 @@ TEST_CASE("the job graph: shards feed a merge that produces the embedding", "[pl
   };
   const auto merge = find("/embeddings/m");
   CHECK(merge.request.id == p.embed("m").id);
-  CHECK(merge.request.inputs ==
-        std::vector<std::string>{"/corpus", "/embedding_shards/m/0", "/embedding_shards/m/1", "/embedding_shards/m/2"});
+  CHECK((merge.request.inputs == std::vector<workers::JobInput>{{"corpus", "/corpus"},
+                                                                {"shard", "/embedding_shards/m/0"},
+                                                                {"shard", "/embedding_shards/m/1"},
+                                                                {"shard", "/embedding_shards/m/2"}}));
   CHECK(merge.request.spec.at("kind") == "merge_shards");
   CHECK(!merge.intermediate);
   for (int k = 0; k < 3; ++k) {
     const auto shard = find(plan::shard_object("m", k));
     CHECK(shard.intermediate);
-    CHECK(shard.request.inputs == std::vector<std::string>{"/corpus"});
+    CHECK((shard.request.inputs == std::vector<workers::JobInput>{{"corpus", "/corpus"}}));
     CHECK(shard.request.spec.at("shard") == k);
     CHECK(shard.request.spec.at("shards") == 3);
     CHECK(shard.request.affinity == find(plan::shard_object("m", 0)).request.affinity);
@@ -92,5 +94,5 @@ TEST_CASE("the job graph: shards feed a merge that produces the embedding", "[pl
   // Training reads the merged embedding, never a shard.
   for (const auto& n : nodes)
     if (n.request.kind != "embed")
-      for (const auto& in : n.request.inputs) CHECK(in.rfind("/embedding_shards/", 0) == std::string::npos);
+      for (const auto& in : n.request.inputs) CHECK(in.object.rfind("/embedding_shards/", 0) == std::string::npos);
 }

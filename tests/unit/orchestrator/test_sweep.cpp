@@ -70,7 +70,7 @@ TEST_CASE("the shipped sweeps parse and plan", "[sweep]") {
     const auto s = sweep::load_sweep(source_dir() / "sweeps" / name);
     const auto p = plan::make_plan(s);
     CHECK(!p.trains.empty());
-    CHECK(p.analyses.size() == p.trains.size() * s.moe.strata.size());
+    CHECK(p.analyses.size() == p.trains.size() * s.analysis.expand().size());
   }
 }
 
@@ -79,9 +79,9 @@ TEST_CASE("the paper's sweep is the paper's grid", "[sweep]") {
   CHECK(s.corpus.sources.size() == 6);
   CHECK(s.corpus.samples_per_source == 500);
   CHECK(s.models.size() == 6);
-  CHECK(s.moe.atoms == std::vector<std::int64_t>{32});
-  CHECK(s.moe.sparsity_sets == std::vector<std::vector<std::int64_t>>{{8, 12, 16, 20, 24, 28, 32}});
-  CHECK(s.moe.strata == std::vector<std::int64_t>{5});
+  CHECK(s.moe.values("atoms") == std::vector<nlohmann::json>{32});
+  CHECK(s.moe.values("sparsity") == std::vector<nlohmann::json>{{8, 12, 16, 20, 24, 28, 32}});
+  CHECK(s.analysis.values("strata") == std::vector<nlohmann::json>{5});
   const auto p = plan::make_plan(s);
   CHECK(p.embeds.size() == 12);  // six models and their Gaussian nulls
   CHECK(plan::describe(p, s).find("experts=7 atoms=32 sparsity=[8,12,16,20,24,28,32]") != std::string::npos);
@@ -104,7 +104,7 @@ TEST_CASE("ids are deterministic and stratum counts share one trained model", "[
   CHECK(run_ids.size() == 12);
   // Runs differing only in stratum count point at the same trained model.
   CHECK(a.analyses[0].train_id == a.analyses[1].train_id);
-  CHECK(a.analyses[0].strata != a.analyses[1].strata);
+  CHECK(a.analyses[0].spec.strata != a.analyses[1].spec.strata);
   // Changing the seed of the experiment changes every id.
   const auto c = plan::make_plan(sweep::parse_sweep(std::regex_replace(text, std::regex("name = \"x\""), "name = \"x\"\nseed = 5"), "s.toml"));
   CHECK(c.corpus_id != a.corpus_id);
@@ -114,7 +114,7 @@ TEST_CASE("relative paths resolve against the sweep file's folder", "[sweep]") {
   const std::string text = "[experiment]\nname = \"x\"\narchive = \"out/a.h5\"\n[corpus]\ntable = \"t.jsonl\"\n"
                            "[[model]]\nname = \"m\"\nimport = \"../v.npy\"\n";
   const auto s = sweep::parse_sweep(text, "/data/study/s.toml");
-  CHECK(s.archive == fs::path("/data/study/out/a.h5"));
+  CHECK(s.experiment.archive == fs::path("/data/study/out/a.h5"));
   CHECK(*s.corpus.table == fs::path("/data/study/t.jsonl"));
   CHECK(s.models[0].import_path == fs::path("/data/v.npy"));
 }
@@ -124,10 +124,10 @@ TEST_CASE("heartbeats: the timeout defaults to six intervals", "[sweep]") {
                            "name = \"a\"\n";
   const auto plain = sweep::parse_sweep(base, "s.toml");
   CHECK(plain.cluster.heartbeat_s == 10);
-  CHECK(plain.cluster.heartbeat_timeout_s == 60);
+  CHECK(plain.cluster.heartbeat_timeout() == 60);
   const auto fast = sweep::parse_sweep(base + "[cluster]\nheartbeat_s = 0.5\n", "s.toml");
-  CHECK(fast.cluster.heartbeat_timeout_s == 3);
+  CHECK(fast.cluster.heartbeat_timeout() == 3);
   const auto set = sweep::parse_sweep(base + "[cluster]\nheartbeat_s = 2\nheartbeat_timeout_s = 5\n", "s.toml");
-  CHECK(set.cluster.heartbeat_timeout_s == 5);
+  CHECK(set.cluster.heartbeat_timeout() == 5);
   CHECK_THROWS_AS(sweep::parse_sweep(base + "[cluster]\nheartbeat_s = -1\n", "s.toml"), InputError);
 }

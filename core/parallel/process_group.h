@@ -10,7 +10,7 @@
 
 #include "core/util/error.h"
 
-namespace strata::cluster {
+namespace strata::parallel {
 
 class ProcessGroup {
  public:
@@ -73,4 +73,4 @@ void run_together(ProcessGroup* group, torch::Device device, Fn&& fn) {
   fail_together(*group, error, device);
 }
 
-}  // namespace strata::cluster
+}  // namespace strata::parallel

@@ -1,0 +1,61 @@
+#include "core/nn/embed_spec.h"
+
+#include "core/nn/pooling.h"
+#include "core/spec/fields.h"
+
+namespace strata::nn {
+
+EmbedOptions EmbedSpec::options() const {
+  EmbedOptions opt;
+  opt.pooling = pooling;
+  opt.dtype = dtype;
+  opt.max_tokens = max_tokens;
+  opt.batch_size = batch_size;
+  opt.max_batch_tokens = batch_tokens;
+  opt.normalize = normalize;
+  return opt;
+}
+
+const spec::Schema<EmbedSpec>& EmbedSpec::schema() {
+  using S = EmbedSpec;
+  static const auto sc = [] {
+    spec::Schema<S> s("model", "A model to embed the corpus with (path = a snapshot folder), or vectors computed "
+                               "elsewhere (import = a .npy or .h5 file, row-aligned with the corpus).");
+    s.add(spec::field(&S::name, "name", "the embedding's name in the archive", {}, spec::kRequired | spec::kNonEmpty))
+        .add(spec::field(&S::path, "path", "a Hugging Face snapshot folder (config.json, tokenizer.json, *.safetensors)",
+                         {}, spec::kByContent))
+        .add(spec::field(&S::import_path, "import", "vectors computed elsewhere: .npy, or .h5/.hdf5 with dataset", {},
+                         spec::kByContent))
+        .add(spec::field(&S::import_dataset, "dataset", "the dataset inside an .h5 import"))
+        .add(spec::field(&S::pooling, "pooling", "how token states become one vector per text", spec::one_of(pooling_names())))
+        .add(spec::field(&S::dtype, "dtype", "the dtype the model computes in", spec::one_of(dtype_names())))
+        .add(spec::field(&S::max_tokens, "max_tokens", "tokens per text at most (longer texts are truncated)",
+                         spec::range(1, 1 << 20)))
+        .add(spec::field(&S::batch_size, "batch_size", "rows per batch at most (rows are sorted by length first)",
+                         spec::range(1, 1 << 20)))
+        .add(spec::field(&S::batch_tokens, "batch_tokens", "padded tokens per batch at most (0: rows only)",
+                         spec::range(0, 1 << 30)))
+        .add(spec::field(&S::normalize, "normalize", "L2-normalise every vector"))
+        .add(spec::field(&S::kind, "kind", "what makes the vectors",
+                         spec::one_of({"text_model", "import", "synthetic", "null_model", "merge_shards"}), spec::kInternal))
+        .add(spec::field(&S::fingerprint, "fingerprint", "content of the snapshot or import file", {}, spec::kInternal))
+        .add(spec::field(&S::seed, "seed", "a null model's draws", {}, spec::kInternal))
+        .add(spec::field(&S::shard, "shard", "the shard this job embeds", spec::range(0, 1 << 20), spec::kInternal | spec::kNoId))
+        .add(spec::field(&S::shards, "shards", "shards the embedding is made in", spec::range(1, 1 << 20),
+                         spec::kInternal | spec::kNoId))
+        .add(spec::field(&S::synthetic, "synthetic", "the synthetic space", {}, spec::kInternal));
+    s.check([](const S& m, const spec::Reader& r, const std::string& where) {
+      if (m.name.find('/') != std::string::npos)
+        r.fail(spec::Reader::child(where, "name"), "model name '{}' must not contain '/'", m.name);
+      if (m.kind == "text_model" || m.kind == "import") {
+        const bool has_path = !m.path.empty(), has_import = !m.import_path.empty();
+        if (has_path == has_import)
+          r.fail(where, "model '{}' needs exactly one of path = (a snapshot folder) or import = (vectors)", m.name);
+      }
+    });
+    return s;
+  }();
+  return sc;
+}
+
+}  // namespace strata::nn

@@ -1,0 +1,113 @@
+"""Job ids cover what changes a result: a batching change recomputes the embedding (its values
+depend on the batches under mean-with-padding), a model folder replaced in place is recomputed,
+and `strata embed` followed by `strata run --resume` over the same table and model reuses the
+embedding instead of refusing the archive."""
+import json
+import re
+import shutil
+import sys
+
+import h5py
+import numpy as np
+
+from strata_test import SOURCE, scratch, strata
+
+MODEL = SOURCE / "models" / "all-MiniLM-L6-v2"
+if not (MODEL / "config.json").exists():
+    print(f"{MODEL}: no model snapshot (bootstrap.sh links it)")
+    sys.exit(77)
+
+TABLE = SOURCE / "tests" / "mpi" / "tiny_text.jsonl"
+tmp = scratch("job-ids")
+model = tmp / "model"
+shutil.copytree(MODEL, model, symlinks=False)
+
+
+def sweep(name, pooling="mean-with-padding", batch_size=4):
+    path = tmp / f"{name}.toml"
+    path.write_text(f"""
+[experiment]
+name = "{name}"
+seed = 3
+[corpus]
+table = {json.dumps(str(TABLE))}
+[[model]]
+name = "m"
+path = {json.dumps(str(model))}
+pooling = "{pooling}"
+max_tokens = 32
+batch_size = {batch_size}
+[moe]
+atoms = 8
+sparsity = [2, 4]
+strata = [2]
+gate_dim = 8
+epochs = 1
+batch_size = 8
+[analysis]
+kmeans_restarts = 1
+mle_k = 4
+[cluster]
+commit_interval_s = 0
+""")
+    return path
+
+
+def events(sweep_file, archive, *extra):
+    """The run's (done, reused) objects, from its --log-json events."""
+    p = strata("run", sweep_file, "--archive", archive, "--threads", "1", "--no-report", "--log-json", *extra)
+    done, reused = set(), set()
+    for line in p.stdout.splitlines():
+        e = json.loads(line)
+        if e["event"] == "job_done":
+            done.add(e["job"])
+        elif e["event"] == "job_reused":
+            reused.add(e["job"])
+    return done, reused
+
+
+def embedding(archive):
+    with h5py.File(archive, "r") as f:
+        return f["embeddings/m/data"][()], f["embeddings/m"].attrs["job_id"]
+
+
+# 1. A batching change is a change of result under mean-with-padding: recomputed, not reused.
+archive = tmp / "batching.h5"
+done, reused = events(sweep("batching", batch_size=4), archive)
+assert "/embeddings/m" in done and not reused, (done, reused)
+before, id_before = embedding(archive)
+done, reused = events(sweep("batching", batch_size=7), archive, "--resume")
+assert "/embeddings/m" in done, (done, reused)
+assert "/corpus" in reused, reused
+after, id_after = embedding(archive)
+assert id_after != id_before
+assert not np.array_equal(before, after), "padding-dependent vectors did not change with the batches"
+print("batching change: embedding recomputed", id_before, "->", id_after)
+
+# The same sweep again reuses everything.
+done, reused = events(sweep("batching", batch_size=7), archive, "--resume")
+assert not done and "/embeddings/m" in reused, (done, reused)
+
+# 2. A model folder replaced in place (same path, other content) is recomputed.
+config = json.loads((model / "config.json").read_text())
+(model / "config.json").write_text(json.dumps(config, indent=1) + "\n")  # same model, other bytes
+done, reused = events(sweep("batching", batch_size=7), archive, "--resume")
+assert "/embeddings/m" in done, (done, reused)
+print("model folder replaced in place: recomputed")
+
+# 3. `strata embed` then `strata run --resume` on one archive: same corpus and embedding ids.
+archive = tmp / "embed-then-run.h5"
+strata("embed", "--model", model, "--corpus", TABLE, "-o", archive, "--name", "m", "--pooling", "mean",
+       "--max-tokens", "32", "--batch-size", "4", "--device", "cpu")
+_, embed_id = embedding(archive)
+done, reused = events(sweep("resume", pooling="mean", batch_size=4), archive, "--resume")
+assert {"/corpus", "/embeddings/m"} <= reused, (done, reused)
+assert not any(o.startswith("/embeddings") for o in done), done
+assert embedding(archive)[1] == embed_id
+print("strata embed then strata run --resume: corpus and embedding reused")
+
+# A different model setting after `strata embed` is refused as a conflict, naming both ids.
+p = strata("run", sweep("conflict", pooling="cls", batch_size=4), "--archive", archive, "--resume", "--threads", "1",
+           "--no-report", check=False)
+assert p.returncode == 2 and "already holds embeddings from another configuration" in p.stderr, p.stderr
+print("ok")
