@@ -10,12 +10,9 @@ import sys
 import h5py
 import numpy as np
 
-from strata_test import SOURCE, scratch, strata
+from strata_test import SOURCE, minilm_or_skip, scratch, strata
 
-MODEL = SOURCE / "models" / "all-MiniLM-L6-v2"
-if not (MODEL / "config.json").exists():
-    print(f"{MODEL}: no model snapshot (bootstrap.sh links it)")
-    sys.exit(77)
+MODEL = minilm_or_skip()
 
 TABLE = SOURCE / "tests" / "mpi" / "tiny_text.jsonl"
 tmp = scratch("job-ids")

@@ -5,22 +5,14 @@
 
 #include "core/moe/trainer.h"
 #include "tests/catch.hpp"
+#include "tests/unit/moe/moe_fixtures.h"
 
 namespace {
 
 strata::moe::MoeConfig small_config(const std::string& preset) {
-  strata::moe::MoeConfig c;
-  c.preset = preset;
-  c.atoms = 16;
-  c.sparsity = {4, 8, 12, 16};
-  c.lista_steps = 3;
-  c.gate_dim = 8;
-  c.epochs = 4;
-  c.batch_size = 64;
-  c.lr = 3e-3;
-  c.seed = 5;
-  if (preset == "authors-code") c.pca_dim = 16;
-  return c;
+  return strata::test::moe_config({{"preset", preset}, {"atoms", 16}, {"sparsity", {4, 8, 12, 16}}, {"lista_steps", 3},
+                                   {"gate_dim", 8}, {"epochs", 4}, {"batch_size", 64}, {"lr", 3e-3}, {"seed", 5},
+                                   {"pca_dim", preset == "authors-code" ? 16 : 64}});
 }
 
 // Points near four random 3-D subspaces of R^48.

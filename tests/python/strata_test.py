@@ -13,6 +13,15 @@ BIN = os.environ.get("STRATA_BIN", str(SOURCE / "build" / "strata"))
 TOOLS = Path(os.environ.get("STRATA_TOOLS_DIR", SOURCE / "build" / "tests" / "tools"))
 
 
+def minilm_or_skip():
+    """The MiniLM snapshot bootstrap.sh links into models/; without it the test is skipped."""
+    model = SOURCE / "models" / "all-MiniLM-L6-v2"
+    if not (model / "config.json").exists():
+        print(f"{model}: no model snapshot (bootstrap.sh links it)")
+        sys.exit(77)
+    return model
+
+
 def scratch(name):
     """A fresh folder for one test, under STRATA_TEST_TMP when set."""
     root = Path(os.environ.get("STRATA_TEST_TMP", tempfile.gettempdir()))

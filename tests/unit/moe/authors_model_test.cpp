@@ -8,6 +8,7 @@
 #include "core/moe/trainer.h"
 #include "core/util/error.h"
 #include "tests/catch.hpp"
+#include "tests/unit/moe/moe_fixtures.h"
 
 using namespace strata::moe;
 
@@ -56,14 +57,8 @@ TEST_CASE("PCA follows scikit-learn's conventions on data with a known spectrum"
 }
 
 TEST_CASE("authors-code trains LISTA and head only; gate and dictionaries keep their init", "[moe]") {
-  MoeConfig c;
-  c.preset = "authors-code";
-  c.atoms = 6;
-  c.sparsity = {2, 4, 6};
-  c.pca_dim = 5;
-  c.authors_lista_layers = 3;
-  c.epochs = 2;
-  c.batch_size = 8;
+  const auto c = strata::test::moe_config({{"preset", "authors-code"}, {"atoms", 6}, {"sparsity", {2, 4, 6}}, {"pca_dim", 5},
+                                           {"authors_lista_layers", 3}, {"epochs", 2}, {"batch_size", 8}});
   auto gen = init_generator(3);
   const auto X = torch::randn({40, 12}, gen, torch::TensorOptions());
   const auto labels = torch::randint(0, 3, {40}, gen, torch::TensorOptions().dtype(torch::kInt64));

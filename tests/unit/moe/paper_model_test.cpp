@@ -4,20 +4,15 @@
 #include "core/moe/paper_model.h"
 #include "core/moe/trainer.h"
 #include "tests/catch.hpp"
+#include "tests/unit/moe/moe_fixtures.h"
 
 using namespace strata::moe;
 
 namespace {
 
 MoeConfig small_config() {
-  MoeConfig c;
-  c.atoms = 6;
-  c.sparsity = {2, 3, 6};
-  c.lista_steps = 3;
-  c.gate_dim = 4;
-  c.load_balance = 0.3;
-  c.entropy_weight = 0.2;
-  return c;
+  return strata::test::moe_config(
+      {{"atoms", 6}, {"sparsity", {2, 3, 6}}, {"lista_steps", 3}, {"gate_dim", 4}, {"load_balance", 0.3}, {"entropy_weight", 0.2}});
 }
 
 PaperMoe small_model(const MoeConfig& c, std::int64_t L, std::uint64_t seed) {

@@ -8,22 +8,15 @@
 #include "core/moe/trainer.h"
 #include "core/util/error.h"
 #include "tests/catch.hpp"
+#include "tests/unit/moe/moe_fixtures.h"
 
 using namespace strata::moe;
 
 namespace {
 
 MoeConfig tiny_config() {
-  MoeConfig c;
-  c.atoms = 8;
-  c.sparsity = {2, 4, 8};
-  c.lista_steps = 2;
-  c.gate_dim = 4;
-  c.epochs = 3;
-  c.batch_size = 16;
-  c.lr = 1e-2;
-  c.seed = 11;
-  return c;
+  return strata::test::moe_config({{"atoms", 8}, {"sparsity", {2, 4, 8}}, {"lista_steps", 2}, {"gate_dim", 4},
+                                   {"epochs", 3}, {"batch_size", 16}, {"lr", 1e-2}, {"seed", 11}});
 }
 
 // Points near three random 2-D subspaces of R^12.
