@@ -69,7 +69,7 @@ std::size_t MpiComm::chunk_bytes() const { return impl_->chunk_bytes; }
 
 void MpiComm::set_chunk_bytes(std::size_t bytes) {
   if (bytes == 0 || bytes > kMaxChunkBytes)
-    throw std::invalid_argument(
+    throw RunError(
         fmt::format("MpiComm::set_chunk_bytes: {} is outside [1, {}]", bytes, kMaxChunkBytes));
   impl_->chunk_bytes = bytes;
 }
@@ -77,13 +77,13 @@ void MpiComm::set_chunk_bytes(std::size_t bytes) {
 WaitPolicy MpiComm::wait_policy() const { return impl_->wait; }
 void MpiComm::set_wait_policy(WaitPolicy policy) {
   if (policy.spin.count() < 0 || policy.max_sleep.count() <= 0)
-    throw std::invalid_argument("MpiComm::set_wait_policy: spin must be >= 0 and max_sleep > 0");
+    throw RunError("MpiComm::set_wait_policy: spin must be >= 0 and max_sleep > 0");
   impl_->wait = policy;
 }
 
 void MpiComm::broadcast_bytes(std::string& bytes, int root) {
   if (root < 0 || root >= impl_->size)
-    throw std::invalid_argument(
+    throw RunError(
         fmt::format("MpiComm::broadcast_bytes: root {} is not a rank of a group of {}", root, impl_->size));
   // Size and chunk size first, so every rank makes the same sequence of MPI_Bcast calls.
   std::uint64_t header[2] = {bytes.size(), impl_->chunk_bytes};
@@ -102,7 +102,7 @@ void MpiComm::barrier() { check_mpi(MPI_Barrier(impl_->comm), "MPI_Barrier"); }
 
 MpiComm MpiComm::split(int color, int key) const {
   if (color < 0)
-    throw std::invalid_argument(fmt::format("MpiComm::split: color {} must be >= 0", color));
+    throw RunError(fmt::format("MpiComm::split: color {} must be >= 0", color));
   MPI_Comm sub = MPI_COMM_NULL;
   check_mpi(MPI_Comm_split(impl_->comm, color, key, &sub), "MPI_Comm_split");
   MpiComm out(adopt_communicator(sub, impl_->chunk_bytes));
@@ -118,11 +118,11 @@ MpiComm MpiComm::subgroup(const std::vector<int>& ranks, int tag) const {
   const bool distinct = std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
   const bool has_me = std::binary_search(sorted.begin(), sorted.end(), c.rank);
   if (!in_range || !distinct || !has_me)
-    throw std::invalid_argument(fmt::format(
+    throw RunError(fmt::format(
         "MpiComm::subgroup: ranks [{}] must be distinct ranks of a group of {} and include rank {}",
         fmt::join(ranks, ", "), c.size, c.rank));
   if (tag < 0 || tag > c.max_tag)
-    throw std::invalid_argument(fmt::format("MpiComm::subgroup: tag {} is outside [0, {}]", tag, c.max_tag));
+    throw RunError(fmt::format("MpiComm::subgroup: tag {} is outside [0, {}]", tag, c.max_tag));
 
   MPI_Group all = MPI_GROUP_NULL;
   MPI_Group members = MPI_GROUP_NULL;

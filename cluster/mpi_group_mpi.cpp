@@ -21,19 +21,19 @@ MPI_Datatype mpi_type_of(const torch::Tensor& t) {
     case torch::kChar: return MPI_INT8_T;
     case torch::kByte: return MPI_UINT8_T;
     default:
-      throw std::invalid_argument(fmt::format(
+      throw RunError(fmt::format(
           "MpiGroup::allreduce_sum: dtype {} has no MPI sum (use float, double, int64, int32, int8, uint8)",
           c10::toString(t.scalar_type())));
   }
 }
 
 void check_cpu_contiguous(const torch::Tensor& t, const char* what) {
-  if (!t.defined()) throw std::invalid_argument(fmt::format("MpiGroup::{}: undefined tensor", what));
+  if (!t.defined()) throw RunError(fmt::format("MpiGroup::{}: undefined tensor", what));
   if (!t.device().is_cpu())
-    throw std::invalid_argument(fmt::format("MpiGroup::{}: tensor is on {}, expected cpu", what,
+    throw RunError(fmt::format("MpiGroup::{}: tensor is on {}, expected cpu", what,
                                             t.device().str()));
   if (!t.is_contiguous())
-    throw std::invalid_argument(fmt::format("MpiGroup::{}: tensor must be contiguous", what));
+    throw RunError(fmt::format("MpiGroup::{}: tensor must be contiguous", what));
 }
 
 // Elements per MPI call: at most piece_bytes and within MPI's int count.
@@ -49,7 +49,7 @@ MpiGroup::MpiGroup(const MpiComm& comm, std::size_t piece_bytes)
 
 MpiGroup::MpiGroup(Owned, MpiComm comm, std::size_t piece_bytes)
     : comm_(std::move(comm)), piece_bytes_(piece_bytes) {
-  if (piece_bytes_ == 0) throw std::invalid_argument("MpiGroup: piece_bytes must be positive");
+  if (piece_bytes_ == 0) throw RunError("MpiGroup: piece_bytes must be positive");
 }
 
 int MpiGroup::rank() const { return comm_.rank(); }
@@ -72,7 +72,7 @@ void MpiGroup::allreduce_sum(torch::Tensor& t) {
 void MpiGroup::broadcast(torch::Tensor& t, int root) {
   check_cpu_contiguous(t, "broadcast");
   if (root < 0 || root >= size())
-    throw std::invalid_argument(
+    throw RunError(
         fmt::format("MpiGroup::broadcast: root {} is not a rank of a group of {}", root, size()));
   auto* base = static_cast<char*>(t.data_ptr());
   const auto total = static_cast<std::int64_t>(t.nbytes());

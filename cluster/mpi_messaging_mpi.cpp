@@ -45,14 +45,14 @@ class Backoff {
 void check_peer(const MpiComm::Impl& c, int rank, bool allow_any, const char* what) {
   if (allow_any && rank == kAnySource) return;
   if (rank < 0 || rank >= c.size)
-    throw std::invalid_argument(
+    throw RunError(
         fmt::format("MpiComm::{}: rank {} is not in a group of {}", what, rank, c.size));
 }
 
 void check_tag(const MpiComm::Impl& c, int tag, bool allow_any, const char* what) {
   if (allow_any && tag == kAnyTag) return;
   if (tag < 0 || tag > c.max_tag)
-    throw std::invalid_argument(
+    throw RunError(
         fmt::format("MpiComm::{}: tag {} is outside [0, {}]", what, tag, c.max_tag));
 }
 

@@ -38,7 +38,7 @@ ncclDataType_t nccl_type_of(const torch::Tensor& t) {
     case torch::kChar: return ncclInt8;
     case torch::kByte: return ncclUint8;
     default:
-      throw std::invalid_argument(fmt::format("NcclGroup: dtype {} is not supported by NCCL",
+      throw RunError(fmt::format("NcclGroup: dtype {} is not supported by NCCL",
                                               c10::toString(t.scalar_type())));
   }
 }
@@ -65,18 +65,18 @@ struct NcclGroup::Impl {
   }
 
   void check_tensor(const torch::Tensor& t, const char* what) const {
-    if (!t.defined()) throw std::invalid_argument(fmt::format("NcclGroup::{}: undefined tensor", what));
+    if (!t.defined()) throw RunError(fmt::format("NcclGroup::{}: undefined tensor", what));
     if (t.device() != device)
-      throw std::invalid_argument(fmt::format("NcclGroup::{}: tensor is on {}, the group on {}",
+      throw RunError(fmt::format("NcclGroup::{}: tensor is on {}, the group on {}",
                                               what, t.device().str(), device.str()));
     if (!t.is_contiguous())
-      throw std::invalid_argument(fmt::format("NcclGroup::{}: tensor must be contiguous", what));
+      throw RunError(fmt::format("NcclGroup::{}: tensor must be contiguous", what));
   }
 };
 
 NcclGroup::NcclGroup(MpiComm& comm, torch::Device device) : impl_(std::make_unique<Impl>()) {
   if (!device.is_cuda())
-    throw std::invalid_argument(fmt::format("NcclGroup: device {} is not a CUDA device", device.str()));
+    throw RunError(fmt::format("NcclGroup: device {} is not a CUDA device", device.str()));
   // An unindexed "cuda" means the current device, as in torch.
   if (!device.has_index()) device = torch::Device(torch::kCUDA, c10::cuda::current_device());
   impl_->device = device;
@@ -118,7 +118,7 @@ void NcclGroup::allreduce_sum(torch::Tensor& t) {
 void NcclGroup::broadcast(torch::Tensor& t, int root) {
   impl_->check_tensor(t, "broadcast");
   if (root < 0 || root >= impl_->size)
-    throw std::invalid_argument(
+    throw RunError(
         fmt::format("NcclGroup::broadcast: root {} is not a rank of a group of {}", root, impl_->size));
   if (t.numel() == 0) return;
   c10::cuda::CUDAGuard guard(impl_->device);

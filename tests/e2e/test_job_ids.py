@@ -3,9 +3,7 @@ depend on the batches under mean-with-padding), a model folder replaced in place
 and `strata embed` followed by `strata run --resume` over the same table and model reuses the
 embedding instead of refusing the archive."""
 import json
-import re
 import shutil
-import sys
 
 import h5py
 import numpy as np

@@ -2,17 +2,10 @@
 coordinator (rank 0) while it commits a result, the worker (rank 1) inside an embedding, a training
 and an analysis. The run dies; every HDF5 file left opens with h5py; `strata run --resume`, plainly
 and under mpirun, reuses every job the journal holds and ends with the uninterrupted run's archive."""
-from crash_support import (assert_readable, assert_same_archive, copy_state, journal_entries, left_behind,
-                           require_tools, resumed_ok, run, write_sweep)
-from strata_test import scratch
+from crash_support import (assert_readable, assert_same_archive, copy_state, crash_setup, journal_entries, left_behind,
+                           resumed_ok, run)
 
-require_tools()
-tmp = scratch("crash-mpi")
-sweep = write_sweep(tmp)
-reference = tmp / "reference.h5"
-p = run(sweep, reference)
-assert p.returncode == 0, p.stderr
-JOBS = 9
+tmp, sweep, reference, JOBS = crash_setup("crash-mpi")
 
 for spec in ("journal@0#5", "merge@0#6", "done@0#4", "embed@1", "train@1#2", "analysis@1#3"):
     folder = tmp / spec.replace("#", "-").replace("@", "-")

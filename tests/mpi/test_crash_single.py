@@ -5,17 +5,10 @@ import signal
 
 import h5py
 
-from crash_support import (assert_readable, assert_same_archive, copy_state, journal_entries, left_behind,
-                           require_tools, resumed_ok, run, write_sweep)
-from strata_test import scratch
+from crash_support import (assert_readable, assert_same_archive, copy_state, crash_setup, journal_entries, left_behind,
+                           resumed_ok, run, write_sweep)
 
-require_tools()
-tmp = scratch("crash-single")
-sweep = write_sweep(tmp)
-reference = tmp / "reference.h5"
-p = run(sweep, reference)
-assert p.returncode == 0, p.stderr
-JOBS = 9
+tmp, sweep, reference, JOBS = crash_setup("crash-single")
 
 # Point and occurrence: each one falls in the middle of the sweep, with jobs finished before it.
 for spec in ("embed", "train#2", "analysis#3", "journal#5", "merge#6", "done#4"):

@@ -1,15 +1,11 @@
 """`mpirun -np N strata run` gives the single-process archive, for N = 1..4; failing jobs are
 retried on another rank or recorded as failed while the sweep goes on."""
-import shutil
-import sys
 
 import h5py
 
-from strata_test import SOURCE, assert_same_datasets, mpirun_strata, scratch, strata
+from strata_test import SOURCE, assert_same_datasets, mpirun_or_skip, mpirun_strata, same_under_mpirun, scratch
 
-if shutil.which("mpirun") is None:
-    print("mpirun not found")
-    sys.exit(77)
+mpirun_or_skip()
 
 sweep = SOURCE / "tests" / "mpi" / "tiny.toml"
 tmp = scratch("mpi-sweep")
@@ -19,14 +15,7 @@ def mpirun(n, archive, env=None, extra=()):
     return mpirun_strata(n, sweep, archive, *extra, env=env)
 
 
-plain = tmp / "plain.h5"
-strata("run", sweep, "--archive", plain, "--threads", "1", "--no-report")
-for n in (1, 2, 3, 4):
-    a = tmp / f"np{n}.h5"
-    p = mpirun(n, a)
-    assert p.returncode == 0, (n, p.stdout, p.stderr)
-    count = assert_same_datasets(plain, a)
-    print(f"mpirun -np {n}: {count} datasets equal to the single-process run")
+plain = same_under_mpirun(sweep, tmp)[0]
 
 # A job kind that fails everywhere: recorded as failed with its message, the rest goes on, exit 1.
 a = tmp / "fail-always.h5"

@@ -3,12 +3,11 @@ running it plainly or under mpirun, what a killed run leaves behind, and archive
 import re
 import shutil
 import subprocess
-import sys
 
 import h5py
 import numpy as np
 
-from strata_test import BIN, SOURCE, mpi_environment, mpirun_prefix
+from strata_test import BIN, SOURCE, minilm_or_skip, mpi_environment, mpirun_or_skip, mpirun_prefix
 
 MODEL = SOURCE / "models" / "all-MiniLM-L6-v2"
 
@@ -23,12 +22,8 @@ _WORDS = {
 
 def require_tools():
     """Exits 77 (skipped) without mpirun or the MiniLM snapshot that bootstrap.sh links."""
-    if shutil.which("mpirun") is None:
-        print("mpirun not found")
-        sys.exit(77)
-    if not (MODEL / "config.json").exists():
-        print(f"{MODEL}: no model snapshot (bootstrap.sh links it)")
-        sys.exit(77)
+    mpirun_or_skip()
+    minilm_or_skip()
 
 
 def write_sweep(folder, epochs=4, texts_per_source=12, commit_interval_s=0, name="crash.toml"):
@@ -196,4 +191,17 @@ def assert_same_archive(a, b):
     for k in ta:
         assert ta[k] == tb[k], f"{a} vs {b}: {k} differs"
     return sum(1 for v in ta.values() if v[0] == "dataset")
+
+
+def crash_setup(name):
+    """The start of every crash test: tools present, a scratch folder, the crash sweep written
+    there and its uninterrupted run. Returns (folder, sweep, reference archive, its job count)."""
+    from strata_test import scratch
+    require_tools()
+    tmp = scratch(name)
+    sweep = write_sweep(tmp)
+    reference = tmp / "reference.h5"
+    p = run(sweep, reference)
+    assert p.returncode == 0, p.stderr
+    return tmp, sweep, reference, 9
 

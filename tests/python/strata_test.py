@@ -1,5 +1,6 @@
 """Shared helpers of the Python-driven tests: where things are, running strata, reading archives."""
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -11,6 +12,27 @@ import numpy as np
 SOURCE = Path(os.environ.get("STRATA_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 BIN = os.environ.get("STRATA_BIN", str(SOURCE / "build" / "strata"))
 TOOLS = Path(os.environ.get("STRATA_TOOLS_DIR", SOURCE / "build" / "tests" / "tools"))
+
+
+def mpirun_or_skip():
+    """Exits 77 (skipped) without mpirun."""
+    if shutil.which("mpirun") is None:
+        print("mpirun not found")
+        sys.exit(77)
+
+
+def same_under_mpirun(sweep, tmp, counts=(1, 2, 3, 4)):
+    """Runs `sweep` in one process, then under `mpirun -np n` for each n, asserting every archive
+    equals the single-process one; returns {n: archive} (0: the single-process run)."""
+    archives = {0: tmp / "plain.h5"}
+    strata("run", sweep, "--archive", archives[0], "--threads", "1", "--no-report")
+    for n in counts:
+        archives[n] = tmp / f"np{n}.h5"
+        p = mpirun_strata(n, sweep, archives[n])
+        assert p.returncode == 0, (n, p.stdout, p.stderr)
+        count = assert_same_datasets(archives[0], archives[n])
+        print(f"mpirun -np {n}: {count} datasets equal to the single-process run")
+    return archives
 
 
 def minilm_or_skip():
