@@ -21,6 +21,8 @@ std::unique_ptr<Encoder> make_gpt2(const ModelConfig& cfg, const std::filesystem
                                    torch::ScalarType dtype, torch::Device device);
 std::unique_ptr<Encoder> make_llama(const ModelConfig& cfg, const std::filesystem::path& dir,
                                     torch::ScalarType dtype, torch::Device device);
+std::unique_ptr<Encoder> make_mistral(const ModelConfig& cfg, const std::filesystem::path& dir,
+                                      torch::ScalarType dtype, torch::Device device);
 std::unique_ptr<Encoder> make_qwen2(const ModelConfig& cfg, const std::filesystem::path& dir,
                                     torch::ScalarType dtype, torch::Device device);
 

@@ -10,7 +10,7 @@ namespace strata::nn {
 const std::vector<Architecture>& architectures() {
   static const std::vector<Architecture> table{
       {"bert", make_bert}, {"roberta", make_roberta}, {"gpt2", make_gpt2}, {"llama", make_llama},
-      {"mistral", make_llama}, {"qwen2", make_qwen2},
+      {"mistral", make_mistral}, {"qwen2", make_qwen2},
   };
   return table;
 }

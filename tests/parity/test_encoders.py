@@ -20,6 +20,9 @@ except ImportError as e:  # pragma: no cover
     print(f"skipped: {e}")
     sys.exit(77)
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
+from reference_ops import padded  # noqa: E402
+
 TOL = 1e-4
 N_ROWS = 13
 SMALL = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
@@ -37,6 +40,10 @@ def models():
                                         "high_freq_factor": 4.0, "original_max_position_embeddings": 16})
     yield "llama", T.LlamaForCausalLM(llama), {}, 0
     yield "llama_sharded", T.LlamaForCausalLM(llama), {"max_shard_size": "40KB"}, 0
+    # A sliding window shorter than the longest row: strata truncates to it, as the encoder's
+    # positions allow, so the rows compared here stay within it.
+    mistral = T.MistralConfig(**SMALL, num_key_value_heads=2, rope_theta=1000000.0, sliding_window=64)
+    yield "mistral", T.MistralModel(mistral), {}, 0
     qwen = T.Qwen2Config(**SMALL, num_key_value_heads=2, rope_theta=1000000.0)
     yield "qwen2", T.Qwen2Model(qwen), {}, 0
 
@@ -51,16 +58,6 @@ def make_batch(seed, pad_id, vocab):
         ids[ids == pad_id] = pad_id + 1  # real tokens never carry the padding id
         rows.append(ids.tolist())
     return rows
-
-
-def padded(rows, pad_id):
-    T_ = max(len(r) for r in rows)
-    ids = torch.full((len(rows), T_), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), T_), dtype=torch.long)
-    for i, r in enumerate(rows):
-        ids[i, : len(r)] = torch.tensor(r)
-        mask[i, : len(r)] = 1
-    return ids, mask
 
 
 def pool(h, mask, pooling):

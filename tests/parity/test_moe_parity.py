@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
+from reference_ops import TopSStraightThrough  # noqa: E402
 from strata_test import TOOLS, scratch  # noqa: E402
 
 TOOL = Path(TOOLS) / "moe_step_dump"
@@ -25,19 +26,6 @@ torch.set_num_threads(1)
 
 
 # --- the reference: the paper's equations, one expert at a time ------------------------------
-
-class TopSStraightThrough(torch.autograd.Function):
-    """Forward: keep the s entries of largest magnitude of each row. Backward: identity."""
-
-    @staticmethod
-    def forward(ctx, z, s):
-        idx = torch.topk(z.abs(), s, dim=1).indices
-        return z * torch.zeros_like(z).scatter_(1, idx, 1.0)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad, None
-
 
 class Reference:
     def __init__(self, cfg, init):
