@@ -58,6 +58,13 @@ def events(stdout):
     return out
 
 
+def finished(stdout):
+    """(computed, reused, failed) of the run's run_finished event."""
+    e = [e for e in events(stdout) if e["event"] == "run_finished"]
+    assert e, stdout[-2000:]
+    return e[-1]["computed"], e[-1]["reused"], e[-1]["failed"]
+
+
 def ranks_that_ran(evs):
     return {e["rank"] for e in evs if e["event"] == "job_started"}
 
@@ -71,11 +78,15 @@ def wait_until(condition, timeout, what, poll=0.05):
     raise AssertionError(f"not within {timeout} s: {what}")
 
 
-def all_done(archive):
-    """Every job of the archive done (corpus, embeddings, trained models, runs)."""
+JOBS = 1 + 2 + 8 + 16  # of grid_sweep: the corpus, 2 embeddings, 8 trainings, 16 analyses
+
+
+def done_count(archive):
+    """How many of the archive's jobs are done (corpus, embeddings, trained models, runs)."""
     with h5py.File(archive, "r") as f:
-        objs = [f["corpus"]] + [g for kind in ("embeddings", "trained", "runs") for g in f[kind].values()]
-        return [o.name for o in objs if o.attrs.get("status") != "done"]
+        objs = [f["corpus"]] if "corpus" in f else []
+        objs += [g for kind in ("embeddings", "trained", "runs") if kind in f for g in f[kind].values()]
+        return sum(o.attrs.get("status") == "done" for o in objs)
 
 
 def assert_same_up_to_training_rounding(a, b):

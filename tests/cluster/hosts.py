@@ -238,11 +238,13 @@ class Hosts:
             raise RuntimeError(f"no netem ({netem.stderr.strip()}) and no nft for packet loss")
         subprocess.run(["ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", IFACE, "root", "tbf", "rate", rate,
                         "burst", "4kb", "latency", f"{delay_ms}ms"], check=True, capture_output=True, text=True)
-        rules = (f"table inet strata_wire {{ chain out {{ type filter hook output priority 0; "
-                 f"oifname \"{IFACE}\" numgen random mod 100 < {loss_percent} drop; }} "
-                 f"chain in {{ type filter hook input priority 0; "
-                 f"iifname \"{IFACE}\" numgen random mod 100 < {loss_percent} drop; }} }}")
-        subprocess.run(["ip", "netns", "exec", ns, "nft", rules], check=True, capture_output=True, text=True)
+        rules = "table inet strata_wire {\n"
+        for chain, hook, match in (("out", "output", "oifname"), ("in", "input", "iifname")):
+            rules += (f"  chain {chain} {{\n    type filter hook {hook} priority 0;\n"
+                      f"    {match} \"{IFACE}\" numgen random mod 100 < {loss_percent} drop\n  }}\n")
+        rules += "}\n"
+        subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rules, check=True, capture_output=True,
+                       text=True)
         self._nft.add(i)
         return "tbf+nft"
 
