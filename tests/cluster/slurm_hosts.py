@@ -81,7 +81,7 @@ SlurmdPidFile={s}/slurmd-%n.pid
 SlurmctldLogFile={s}/slurmctld.log
 SlurmdLogFile={s}/slurmd-%n.log
 ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+TaskPlugin=task/affinity
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 SchedulerType=sched/builtin
@@ -97,7 +97,7 @@ MinJobAge=600
 PartitionName=test Nodes={",".join(self.names)} Default=YES MaxTime=INFINITE State=UP
 """)
         # Named, not detected: detection needs a cgroup file system, and nothing here uses
-        # cgroups (proctrack/linuxproc, task/none).
+        # cgroups (proctrack/linuxproc, task/affinity).
         (self.conf.parent / "cgroup.conf").write_text("CgroupPlugin=cgroup/v1\n")
 
     def command(self, argv, **kw):
@@ -133,8 +133,10 @@ PartitionName=test Nodes={",".join(self.names)} Default=YES MaxTime=INFINITE Sta
         m = re.search(r"JobState=(\S+)", p.stdout)
         return m.group(1) if m else "UNKNOWN"
 
-    def wait(self, job, timeout=300, until=("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL",
-                                             "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL", "DEADLINE")):
+    ENDED = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL",
+             "DEADLINE")
+
+    def wait(self, job, timeout=300, until=ENDED):
         deadline = time.monotonic() + timeout
         state = ""
         while time.monotonic() < deadline:
