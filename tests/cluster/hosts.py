@@ -12,10 +12,10 @@ TCP on `strata0` (btl self,tcp; the daemons' out-of-band traffic on the same int
         p = h.mpirun([1, 1, 1], [BIN, "run", sweep])  # rank 0 on node0, 1 on node1, 2 on node2
         h.link_down(2)                  # faults: link_down, slow_wire, kill_host
 
-Names carry this process's pid (strata-<pid>-n<i>, bridge sb<pid>): a later harness removes
-what a killed one left behind. Teardown kills every process inside the hosts and deletes
-them, also when the test fails or is stopped by SIGTERM/SIGINT/SIGHUP. `require()` exits 77
-(skipped) where namespaces cannot be made."""
+Names carry this process's pid (namespaces strata-<pid>-n<i>, bridge sb<pid>, folder
+/tmp/strata-hosts-<pid>-*): a later harness removes what a killed one left behind. Teardown
+kills every process inside the hosts and deletes them, also when the test fails or is stopped
+by SIGTERM/SIGINT/SIGHUP. `require()` exits 77 (skipped) where namespaces cannot be made."""
 import atexit
 import os
 import re
@@ -98,6 +98,10 @@ def remove_stale():
         m = re.match(r"\d+:\s+(sb(\d+)):", line)
         if m and not _alive(int(m.group(2))):
             _ip("link", "del", m.group(1), check=False)
+    for folder in Path(tempfile.gettempdir()).glob("strata-hosts-*-*"):
+        m = re.match(r"strata-hosts-(\d+)-", folder.name)
+        if m and not _alive(int(m.group(1))):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class Hosts:
@@ -114,7 +118,7 @@ class Hosts:
         self.namespaces = [f"{self.tag}-n{i}" for i in range(count)]
         self.addresses = [f"{SUBNET}.{FIRST_HOST + i}" for i in range(count)]
         self.links = [f"sv{os.getpid()}n{i}" for i in range(count)]  # the bridge's end of each
-        self.folder = Path(tempfile.mkdtemp(prefix=self.tag + "-"))
+        self.folder = Path(tempfile.mkdtemp(prefix=f"strata-hosts-{os.getpid()}-"))
         self.hosts_file = self.folder / "hosts"
         self._made = False
         self._nft = set()
