@@ -8,7 +8,7 @@ import numpy as np
 
 from hosts import IFACE
 import crash_support
-from crash_support import MODEL, journal_entries  # noqa: F401 (re-exported)
+from crash_support import journal_entries  # noqa: F401 (the tests take it from here)
 from strata_test import BIN, SOURCE, datasets, strata
 
 TINY = (SOURCE / "tests" / "mpi" / "tiny.toml").read_text()
@@ -29,10 +29,10 @@ def grid_sweep(folder, name, cluster="", epochs=None, points=None):
     """tests/mpi/tiny.toml (2 embeddings, 8 trainings, 16 analyses) with a [cluster] section;
     `epochs` and `points` (per stratum) make each training longer, for faults in mid-run."""
     text = TINY
-    if epochs is not None:
-        text = text.replace("epochs = 3", f"epochs = {epochs}")
-    if points is not None:
-        text = text.replace("points = 60", f"points = {points}")
+    for key, default, value in (("epochs", 3, epochs), ("points", 60, points)):
+        if value is not None:
+            assert f"{key} = {default}\n" in text, f"tests/mpi/tiny.toml has no '{key} = {default}'"
+            text = text.replace(f"{key} = {default}\n", f"{key} = {value}\n")
     path = folder / f"{name}.toml"
     path.write_text(text + "\n[cluster]\n" + cluster + "\n")
     return path
