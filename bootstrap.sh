@@ -29,6 +29,7 @@ apt_packages=(
   libpcre2-dev libutf8proc-dev
   python3 python3-venv python3-dev
   fortunes chromium
+  iproute2 nftables slurm-wlm munge
 )
 
 install_apt() {

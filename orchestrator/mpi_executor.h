@@ -60,6 +60,9 @@ class MpiExecutor final : public Executor {
   // Whether some rank was given up: it will not read its stop message, so MPI_Finalize
   // would wait for it forever.
   bool lost_ranks() const { return !lost_.empty(); }
+  // Whether every worker rank was given up (e.g. a network cut through a data-parallel
+  // group): the scheduler then stops with jobs it could not run.
+  bool all_ranks_lost() const { return static_cast<int>(lost_.size()) >= world_.size() - 1; }
 
  private:
   struct Running {

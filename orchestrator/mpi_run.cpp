@@ -34,6 +34,14 @@ int coordinate(const sweep::Sweep& s, const RunOptions& opt, cluster::MpiComm& w
       code = 1;
     }
     *ranks_lost = executor.lost_ranks();
+    // With no worker left the scheduler ends with jobs that never ran (a given-up job is
+    // retried or recorded failed, so a sweep cannot have finished): not a success.
+    if (executor.all_ranks_lost() && error->empty() && code == 0) {
+      *error = fmt::format("every worker rank was given up before the sweep finished; what finished is in {} "
+                           "and `strata run --resume` continues it",
+                           archive_path(s, opt).string());
+      code = 1;
+    }
   }
   if (!error->empty()) return code;
   if (opt.summary) std::fputs(summarize_archive(archive_path(s, opt), true).c_str(), stdout);

@@ -136,13 +136,13 @@ def copy_state(archive, to_folder):
     return to_folder / archive.name
 
 
-def _tree(path):
+def _tree(path, volatile=VOLATILE_ATTRS):
     """{name: ("link", target) | ("group", attrs) | ("dataset", attrs, dtype, shape, bytes)} of a
-    whole file, soft links recorded as links (not followed), volatile attributes left out."""
+    whole file, soft links recorded as links (not followed), `volatile` attributes left out."""
     out = {}
 
     def attrs(obj):
-        return {k: _plain(v) for k, v in obj.attrs.items() if k not in VOLATILE_ATTRS}
+        return {k: _plain(v) for k, v in obj.attrs.items() if k not in volatile}
 
     def walk(group, prefix):
         for name in group:
@@ -183,10 +183,10 @@ def _plain(v):
     return v
 
 
-def assert_same_archive(a, b):
-    """Same groups, links, attributes (volatile ones aside) and datasets, bit for bit. Returns
+def assert_same_archive(a, b, volatile=VOLATILE_ATTRS):
+    """Same groups, links, attributes (`volatile` ones aside) and datasets, bit for bit. Returns
     the number of datasets compared."""
-    ta, tb = _tree(a), _tree(b)
+    ta, tb = _tree(a, volatile), _tree(b, volatile)
     assert sorted(ta) == sorted(tb), f"{a} vs {b}: objects differ: {sorted(set(ta) ^ set(tb))}"
     for k in ta:
         assert ta[k] == tb[k], f"{a} vs {b}: {k} differs"
