@@ -25,6 +25,7 @@ struct Args {
   bool resume = false, quiet = false, no_report = false, verbose = false, log_json = false, live = false;
   int threads = 0;
   EmbedArgs embed;
+  ExportArgs export_args;
 };
 
 void add_run(CLI::App& app, Args& a) {
@@ -73,6 +74,7 @@ int dispatch(CLI::App& app, Args& a) {
   }
   if (app.got_subcommand("report")) return write_report(a.archive, a.out) == 0 ? 0 : 1;
   if (app.got_subcommand("embed")) return run_embed_command(a.embed);
+  if (app.got_subcommand("export")) return run_export_command(a.export_args);
   std::fputs(app.help().c_str(), stdout);
   return 0;
 }
@@ -93,6 +95,7 @@ int main(int argc, char** argv) {
   report->add_option("archive", a.archive, "archive (.h5)")->required()->check(CLI::ExistingFile);
   report->add_option("-o,--out", a.out, "output folder (default: ARCHIVE with .report)");
   add_embed_command(app, a.embed);
+  add_export_command(app, a.export_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
