@@ -511,11 +511,12 @@ class Report:
     def embedding_sections(self):
         p = self.page
         p.section("embeddings", "Per embedding")
-        p.para("The 3-D PCA projection of each embedding coloured by stratum and by source domain, the average "
+        p.para("The 3-D PCA projection of each embedding (interactive: turn it, hover a point to read its text, "
+               "colour it by stratum, source, label or the expert the gate picks), the average "
                "gating probability per stratum and per domain (the paper's Figures 2–6), gating entropy, the "
                "distances between expert dictionaries, expert usage and training loss. A Gaussian null model "
-               "(one Gaussian with the embedding's mean and covariance, through the same pipeline) is shown to the "
-               "right of its model.")
+               "(one Gaussian with the embedding's mean and covariance, through the same pipeline) follows its "
+               "model's projection and is shown to the right of its model.")
         names = self.a.embedding_order()
         leading = [n for n in names if not (n.endswith(".null") and n[:-5] in names)]
         if not leading:
@@ -563,28 +564,12 @@ class Report:
         runs = [r for r in (run, partner) if r is not None]
         p.raw(f'<h4>Run {esc(run.id)}{" / " + esc(partner.id) if partner else ""} '
               f'<span class="preset">preset {esc(run.preset)}</span></h4><p class="note">{esc(describe(run.settings))}</p>')
-        for kind, draw in (("scatter-stratum", self._scatter_stratum), ("scatter-domain", self._scatter_domain),
-                           ("gating", self._gating), ("entropy", self._entropy), ("experts", self._experts)):
+        for kind, draw in (("gating", self._gating), ("entropy", self._entropy), ("experts", self._experts)):
             p.pair([self.guarded(draw, r, f"{r.embedding}-{r.id}-{kind}") for r in runs])
 
     def _stratum_labels(self, run, S):
         sizes = self.a.get(f"{run.path}/analysis/sizes")
         return [f"{s} (n={int(sizes[s])})" if sizes is not None and s < len(sizes) else str(s) for s in range(S)]
-
-    def _scatter_stratum(self, run, name):
-        pca3, strata = self.run_data(run, "analysis/pca3"), self.a.get(f"{run.path}/out/strata")
-        if pca3 is None or strata is None:
-            return None, f"{run.embedding}: no 3-D projection or strata in the archive"
-        S = max(run.strata, int(np.max(strata)) + 1 if len(strata) else 0)
-        fig = figs.scatter3(pca3, strata, self._stratum_labels(run, S), f"{run.embedding}: PCA-3 by stratum")
-        return self.save(fig, name), f"{run.embedding}: 3-D PCA projection coloured by stratum ({S} strata)"
-
-    def _scatter_domain(self, run, name):
-        pca3, domain = self.run_data(run, "analysis/pca3"), self.a.domain_index()
-        if pca3 is None or domain is None or len(domain) != len(pca3):
-            return None, f"{run.embedding}: no 3-D projection or corpus sources in the archive"
-        fig = figs.scatter3(pca3, domain, self.a.source_names(), f"{run.embedding}: PCA-3 by source domain")
-        return self.save(fig, name), f"{run.embedding}: 3-D PCA projection coloured by source domain"
 
     def _gating(self, run, name):
         by_s, by_d = self.a.get(f"{run.path}/analysis/gating_by_stratum"), self.a.get(f"{run.path}/analysis/gating_by_domain")

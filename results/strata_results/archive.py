@@ -170,7 +170,7 @@ class Archive:
         return Group(g if isinstance(g, h5py.Group) else None)
 
     def group(self, path):
-        """Any group of the archive as a Group (links followed); empty when absent."""
+        """Any group of the archive as a Group (the soft links inside it not followed); empty when absent."""
         g = child(self.file, path)
         return Group(g if isinstance(g, h5py.Group) else None)
 

@@ -52,27 +52,28 @@ def child(group, name, follow_links=True):
         return None
 
 
-def datasets(group, follow_links=False, prefix=""):
-    """(relative path, dataset) of every dataset under `group`, in name order. Soft links are not
-    followed unless asked: a run links to its trained model, which would be walked twice."""
+def datasets(group):
+    """(relative path, dataset) of every dataset under `group`, in name order, reached through hard
+    links only (HDF5's own walk: one call for the whole tree). A run's soft links to its trained
+    model are therefore not walked twice; read those through the trained model."""
     out = []
-    for name in sorted(group):
-        obj = child(group, name, follow_links)
+
+    def visit(name, obj):
         if isinstance(obj, h5py.Dataset):
-            out.append((prefix + name, obj))
-        elif isinstance(obj, h5py.Group):
-            out += datasets(obj, follow_links, prefix + name + "/")
-    return out
+            out.append((name, obj))
+
+    group.visititems(visit)
+    return sorted(out, key=lambda item: item[0])
 
 
 class Group(Mapping):
     """The datasets under one archive group, by relative path ("params/dictionaries"), each read
     when it is looked up; `attrs` holds the group's attributes, `config` its parsed configuration.
-    An absent group is an empty one."""
+    An absent group is an empty one. Soft links inside the group are not followed."""
 
-    def __init__(self, group=None, follow_links=True, config=None):
+    def __init__(self, group=None, config=None):
         self._group = group
-        self._paths = dict(datasets(group, follow_links)) if group is not None else {}
+        self._paths = dict(datasets(group)) if group is not None else {}
         self.path = group.name if group is not None else None
         self.attrs = ({k: plain(v) for k, v in group.attrs.items() if k != "config"}
                       if group is not None else {})

@@ -60,11 +60,9 @@ def _scalar(ds):
     return value
 
 
-def scalars(group, prefix=""):
-    """{relative path: value} of every scalar (shape ()) dataset under `group`, links not followed."""
-    if group is None:
-        return {}
-    return {prefix + path: _scalar(ds) for path, ds in datasets(group) if ds.shape == ()}
+def scalars(walked):
+    """{relative path: value} of every scalar (shape ()) dataset of a walk (`h5.datasets`)."""
+    return {path: _scalar(ds) for path, ds in walked if ds.shape == ()}
 
 
 def weighted_mean(values, sizes):
@@ -83,10 +81,17 @@ def spearman(x, y):
     ok = np.isfinite(x) & np.isfinite(y)
     if ok.sum() < 3:
         return np.nan
-    rx, ry = pd.Series(x[ok]).rank().to_numpy(), pd.Series(y[ok]).rank().to_numpy()
+    rx, ry = _ranks(x[ok]), _ranks(y[ok])
     if np.std(rx) == 0 or np.std(ry) == 0:
         return np.nan
     return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def _ranks(values):
+    """Ranks 1..n, tied values sharing the mean of their ranks."""
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    return (ends - (counts - 1) / 2.0)[inverse]
 
 
 class Truth:
@@ -118,13 +123,11 @@ class Truth:
             return np.where(sizes > 0, total / np.maximum(sizes, 1), np.nan)
 
 
-def per_stratum_arrays(analysis, count):
-    """{archive path under analysis/: array} of the datasets with one entry per stratum (first axis
-    `count`, one dimensional), intervals and other matrices left out."""
+def per_stratum_arrays(walked, count):
+    """{archive path under analysis/: array} of the datasets of a walk of analysis/ with one entry per
+    stratum (one dimensional, `count` long), intervals and other matrices left out."""
     out = {}
-    if analysis is None:
-        return out
-    for path, ds in datasets(analysis):
+    for path, ds in walked:
         if path.startswith(NOT_PER_STRATUM) or path.endswith(PER_DOMAIN) or len(ds.shape) != 1 \
                 or ds.shape[0] != count:
             continue
@@ -152,24 +155,22 @@ def strata_table(catalog, run, source_names):
     count = stratum_count(group, analysis)
     table = {"stratum": np.arange(count, dtype=np.int64)}
     names = {}
-    for path, values in per_stratum_arrays(analysis, count).items():
+    walked = datasets(analysis)
+    for path, values in per_stratum_arrays(walked, count).items():
         name = dim_column(path[len("dims/"):]) if path.startswith("dims/") else STRATUM_NAMES.get(path, path)
         names[path] = name
         table[name] = values
-    ci = child(analysis, "ci")
-    if isinstance(ci, h5py.Group):
-        for path, ds in datasets(ci):
-            if len(ds.shape) != 2 or ds.shape[0] != count or ds.shape[1] < 3:
-                continue
+    for path, ds in walked:
+        if path.startswith("ci/") and len(ds.shape) == 2 and ds.shape[0] == count and ds.shape[1] >= 3:
             values = np.asarray(ds[()], dtype=np.float64)
-            name = _ci_column(path, names, table)
+            name = _ci_column(path[len("ci/"):], names, table)
             if name not in table:
                 table[name] = values[:, 0]
             table[name + "_lo"], table[name + "_hi"] = values[:, 1], values[:, 2]
-    contingency = catalog.get(f"{run.path}/analysis/contingency")
-    if contingency is not None and np.shape(contingency) == (count, len(source_names)):
-        for d, source in enumerate(source_names):
-            table[f"points_{source}"] = np.asarray(contingency)[:, d]
+        elif path == "contingency" and ds.shape == (count, len(source_names)):
+            contingency = ds[()]
+            for d, source in enumerate(source_names):
+                table[f"points_{source}"] = contingency[:, d]
     return pd.DataFrame(table)[_stratum_order(table)]
 
 
@@ -201,9 +202,10 @@ def run_metrics(catalog, run, truth):
     out = {}
     if not isinstance(analysis, h5py.Group):
         return out
-    out.update(scalars(analysis))
+    walked = datasets(analysis)
+    out.update(scalars(walked))
     count = stratum_count(group, analysis)
-    arrays = per_stratum_arrays(analysis, count)
+    arrays = per_stratum_arrays(walked, count)
     sizes = arrays.get("sizes")
     true_dims = truth.per_stratum(run.embedding, catalog.get(f"{run.path}/out/strata"), count) \
         if truth.dims.get(run.embedding) is not None else None
@@ -230,7 +232,8 @@ def trained_metrics(catalog, trained):
         out["loss"] = float(loss[-1])
         out["epochs_run"] = int(loss.shape[0])
     analysis = child(group, "analysis")
-    out.update(scalars(analysis if isinstance(analysis, h5py.Group) else None))
+    if isinstance(analysis, h5py.Group):
+        out.update(scalars(datasets(analysis)))
     return out
 
 

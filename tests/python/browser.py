@@ -16,7 +16,7 @@ def find_chromium():
 class Browser:
     """One headless browser with one page; a context manager that closes it."""
 
-    def __init__(self, profile, width=1400, height=1000, chromium=None):
+    def __init__(self, profile, width=1400, height=1000, chromium=None, offline=False):
         chromium = chromium or find_chromium()
         if chromium is None:
             raise FileNotFoundError("chromium is not installed")
@@ -27,10 +27,12 @@ class Browser:
             os.dup2(to_browser, 3)
             os.dup2(from_browser, 4)
 
+        # offline: every request for another machine goes to a port nothing listens on.
+        network = ["--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>"] if offline else []
         self.process = subprocess.Popen(
             [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
              "--remote-debugging-pipe", f"--user-data-dir={profile}", f"--window-size={width},{height}",
-             "about:blank"],
+             *network, "about:blank"],
             pass_fds=(3, 4, to_browser, from_browser), preexec_fn=pipes_at_3_and_4,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_browser)
@@ -110,6 +112,16 @@ class Browser:
 
     def mouse_move(self, x, y):
         self.call("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
+
+    def click(self, x, y):
+        for kind in ("mousePressed", "mouseReleased"):
+            self.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+
+    def click_element(self, expression):
+        """Clicks the middle of the element a JavaScript expression names (scrolled into view first)."""
+        box = self.js(f"(function () {{ var e = {expression}; e.scrollIntoView({{block: 'center'}});"
+                      " var r = e.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()")
+        self.click(*box)
 
     def screenshot(self, path):
         data = self.call("Page.captureScreenshot", format="png")["data"]
