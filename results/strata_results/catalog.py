@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import h5py
 import numpy as np
 
-from .h5 import as_text, as_texts, child, plain, read
+from .h5 import as_text, child, plain, read
 
 SUPPORTED_FORMAT = 1
 
