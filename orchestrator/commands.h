@@ -19,4 +19,12 @@ struct EmbedArgs {
 void add_embed_command(CLI::App& app, EmbedArgs& a);
 int run_embed_command(const EmbedArgs& a);
 
+struct ExportArgs {
+  std::string archive, out, format = "csv";
+};
+
+// `strata export ARCHIVE -o DIR [--format csv|parquet]`: an archive's tables as files.
+void add_export_command(CLI::App& app, ExportArgs& a);
+int run_export_command(const ExportArgs& a);
+
 }  // namespace strata::cli

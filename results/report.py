@@ -3,12 +3,15 @@
 
     report.py ARCHIVE.h5 -o DIR [--inline] [--detail-runs N]
 
-writes DIR/index.html (self-contained, readable offline), its figures as PNG files in
-DIR/figures/ (or inside the page with --inline) and its tables as CSV files in DIR/tables/.
-Needs matplotlib, h5py and numpy. Exit codes: 0 written, 2 the input is not a strata archive.
+writes DIR/index.html (readable offline), its figures as PNG files in DIR/figures/ with
+plotly.js beside them for the interactive views (or all inside the page with --inline) and its
+tables as CSV files in DIR/tables/. Reads the archive with strata_results (beside this script).
+Needs matplotlib, h5py, numpy and pandas; plotly for the interactive views (without it the page
+says so and keeps its figures). Exit codes: 0 written, 2 the input is not a strata archive.
 `strata report` and the end of `strata run` call this script.
 """
 import argparse
+import functools
 import json
 import platform
 import sys
@@ -18,8 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from report_archive import Archive, NotAnArchive, setting_text
+import strata_results as sr
+from strata_results.catalog import NotAnArchive, setting_text
 import report_figures as figs
+import report_interactive as views
+import report_sweep as sweep
 from report_html import Page, esc, write_csv
 
 MAX_TABLE_GROUPS = 6      # configurations whose Table 1 / Table 2 are shown in the page (CSV: all)
@@ -124,7 +130,8 @@ class Report:
     """Builds the page, figures and tables of one archive into one folder."""
 
     def __init__(self, archive, out_dir, inline=False, detail_runs=1):
-        self.a = archive
+        self.results = archive      # strata_results.Archive: the tables
+        self.a = archive.catalog    # its records of the jobs and datasets on demand
         self.out = Path(out_dir)
         self.detail_runs = detail_runs
         for sub, pattern in (("figures", "*.png"), ("tables", "*.csv")):
@@ -133,9 +140,12 @@ class Report:
                 stale.unlink()
         name = Path(archive.path).name
         self.page = Page(f"strata report: {name}", self.out, inline)
-        self.done = [r for r in archive.runs if r.done]
+        self.done = [r for r in self.a.runs if r.done]
         self.groups = self._table_groups()
         self.figure_count = 0
+        self.inline = inline
+        self.plotly = views.plotly_js()
+        self.view_count = 0
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -189,8 +199,92 @@ class Report:
         self.run_listing()
         self.provenance()
         self.failures()
+        self.view_scripts()
         (self.out / "index.html").write_text(self.page.render(), encoding="utf-8")
         return self.out / "index.html"
+
+    # --- interactive views ---------------------------------------------------------------
+
+    def view(self, spec, cls, note, **data):
+        """An interactive view: its specification as a data block, a placeholder where it is drawn."""
+        if self.plotly is None:
+            self.page.para("plotly is not installed (pip install plotly): the interactive view is left out.",
+                           "note")
+            return
+        self.view_count += 1
+        ident = f"view-{self.view_count}"
+        self.page.script(views.spec_script(f"spec-{self.view_count}", spec))
+        attrs = "".join(f' data-{k}="{esc(v)}"' for k, v in data.items())
+        inner = '<div class="controls"></div><div class="plot-area"></div>' if cls == "explorer" else ""
+        self.page.raw(f'<div class="view {cls}" id="{ident}" data-spec="spec-{self.view_count}"{attrs}>{inner}</div>'
+                      f'<p class="note">{esc(note)}</p>')
+
+    def view_scripts(self):
+        """plotly.js (beside the page, or inside it with --inline) and the code that draws the views."""
+        stale = self.out / "figures" / "plotly.min.js"
+        if stale.exists():
+            stale.unlink()
+        if not self.view_count:
+            return
+        source, version = self.plotly
+        if self.inline:
+            self.page.script(f"<script>{source}</script>")
+        else:
+            stale.write_text(source, encoding="utf-8")
+            self.page.script('<script src="figures/plotly.min.js"></script>')
+        self.page.script(f"<script>{views.SCRIPT}</script>")
+        self.page.para(f"Interactive views drawn by plotly.js {version} (shipped with the page).", "note")
+
+    def _interactive_scatter(self, run, null=False):
+        """The 3-D PCA projection of a run's embedding, coloured by a switch, each point's text on hover."""
+        pca3 = self.run_data(run, "analysis/pca3")
+        if pca3 is None or len(pca3) == 0:
+            self.page.para(f"{run.embedding}: no 3-D projection in the archive: no interactive view.", "note")
+            return
+        n = len(pca3)
+        strata = self.a.get(f"{run.path}/out/strata")
+        strata = np.asarray(strata) if strata is not None and len(strata) == n else None
+        selected = self.run_data(run, "out/selected")
+        if selected is None:
+            gating = self.run_data(run, "out/gating")
+            selected = np.argmax(gating, axis=1) if gating is not None and len(gating) == n else None
+        selected = np.asarray(selected) if selected is not None and len(selected) == n else None
+        corpus = self.results.corpus
+        rows_match = len(corpus) == n and not null
+        texts = corpus["text"].to_numpy() if rows_match and "text" in corpus else None
+        if null:
+            texts = np.array([f"Gaussian null draw {i}" for i in range(n)], dtype=object)
+        domain = self.a.domain_index() if rows_match else None
+        sources = np.asarray(self.a.source_names(), dtype=object)[domain] if domain is not None and \
+            (domain >= 0).all() else None
+        labels = corpus["label"].to_numpy() if rows_match and "label" in corpus else None
+        colourings = []
+        if strata is not None:
+            S = max(run.strata, int(strata.max()) + 1)
+            colourings.append(("stratum", strata, self._stratum_labels(run, S)))
+        if sources is not None:
+            colourings.append(("source", domain, self.a.source_names()))
+        if labels is not None:
+            values = sorted(set(labels.tolist()))
+            colourings.append(("label", np.searchsorted(values, labels), [str(v) for v in values]))
+        if selected is not None:
+            sparsity = self.run_data(run, "sparsity")
+            E = int(selected.max()) + 1 if len(selected) else 0
+            E = max(E, len(sparsity) if sparsity is not None else 0)
+            names = [f"{e} (s={int(sparsity[e])})" if sparsity is not None and e < len(sparsity) else str(e)
+                     for e in range(E)]
+            colourings.append(("gating argmax", selected, names))
+        if not colourings:
+            colourings.append(("none", np.zeros(n, dtype=np.int64), ["all"]))
+        rows = views.subsample(n)
+        spec = views.scatter_spec(pca3, colourings, rows, texts, sources, labels, strata, selected,
+                                  f"{run.embedding}: PCA-3, run {run.id}")
+        shown = (f"all {n} points" if len(rows) == n else
+                 f"a random subset of {len(rows)} of the {n} points (seed {views.SUBSAMPLE_SEED})")
+        self.view(spec, "scatter", f"{run.embedding}: drag to turn, scroll to zoom, hover a point for its text, "
+                  f"source, label, stratum (run {run.id}, {run.strata} strata) and expert; the menu switches the "
+                  f"colouring ({', '.join(c[0] for c in colourings)}). Showing {shown}.",
+                  embedding=run.embedding, run=run.id)
 
     def summary(self):
         a, p = self.a, self.page
@@ -417,11 +511,12 @@ class Report:
     def embedding_sections(self):
         p = self.page
         p.section("embeddings", "Per embedding")
-        p.para("The 3-D PCA projection of each embedding coloured by stratum and by source domain, the average "
+        p.para("The 3-D PCA projection of each embedding (interactive: turn it, hover a point to read its text, "
+               "colour it by stratum, source, label or the expert the gate picks), the average "
                "gating probability per stratum and per domain (the paper's Figures 2–6), gating entropy, the "
                "distances between expert dictionaries, expert usage and training loss. A Gaussian null model "
-               "(one Gaussian with the embedding's mean and covariance, through the same pipeline) is shown to the "
-               "right of its model.")
+               "(one Gaussian with the embedding's mean and covariance, through the same pipeline) follows its "
+               "model's projection and is shown to the right of its model.")
         names = self.a.embedding_order()
         leading = [n for n in names if not (n.endswith(".null") and n[:-5] in names)]
         if not leading:
@@ -436,6 +531,10 @@ class Report:
         self._embedding_meta(name, null)
         shown = 0
         groups = [g for g in self.groups if name in g]
+        if groups:
+            self._interactive_scatter(groups[0][name])
+            if null and null in groups[0]:
+                self._interactive_scatter(groups[0][null], null=True)
         for group in groups[: max(0, min(self.detail_runs, budget))]:
             run, partner = group[name], group.get(null) if null else None
             self._run_detail(run, partner)
@@ -465,28 +564,12 @@ class Report:
         runs = [r for r in (run, partner) if r is not None]
         p.raw(f'<h4>Run {esc(run.id)}{" / " + esc(partner.id) if partner else ""} '
               f'<span class="preset">preset {esc(run.preset)}</span></h4><p class="note">{esc(describe(run.settings))}</p>')
-        for kind, draw in (("scatter-stratum", self._scatter_stratum), ("scatter-domain", self._scatter_domain),
-                           ("gating", self._gating), ("entropy", self._entropy), ("experts", self._experts)):
+        for kind, draw in (("gating", self._gating), ("entropy", self._entropy), ("experts", self._experts)):
             p.pair([self.guarded(draw, r, f"{r.embedding}-{r.id}-{kind}") for r in runs])
 
     def _stratum_labels(self, run, S):
         sizes = self.a.get(f"{run.path}/analysis/sizes")
         return [f"{s} (n={int(sizes[s])})" if sizes is not None and s < len(sizes) else str(s) for s in range(S)]
-
-    def _scatter_stratum(self, run, name):
-        pca3, strata = self.run_data(run, "analysis/pca3"), self.a.get(f"{run.path}/out/strata")
-        if pca3 is None or strata is None:
-            return None, f"{run.embedding}: no 3-D projection or strata in the archive"
-        S = max(run.strata, int(np.max(strata)) + 1 if len(strata) else 0)
-        fig = figs.scatter3(pca3, strata, self._stratum_labels(run, S), f"{run.embedding}: PCA-3 by stratum")
-        return self.save(fig, name), f"{run.embedding}: 3-D PCA projection coloured by stratum ({S} strata)"
-
-    def _scatter_domain(self, run, name):
-        pca3, domain = self.run_data(run, "analysis/pca3"), self.a.domain_index()
-        if pca3 is None or domain is None or len(domain) != len(pca3):
-            return None, f"{run.embedding}: no 3-D projection or corpus sources in the archive"
-        fig = figs.scatter3(pca3, domain, self.a.source_names(), f"{run.embedding}: PCA-3 by source domain")
-        return self.save(fig, name), f"{run.embedding}: 3-D PCA projection coloured by source domain"
 
     def _gating(self, run, name):
         by_s, by_d = self.a.get(f"{run.path}/analysis/gating_by_stratum"), self.a.get(f"{run.path}/analysis/gating_by_domain")
@@ -637,15 +720,52 @@ class Report:
     # --- sweep views -------------------------------------------------------------------
 
     def run_summary(self, r):
-        """Per-run numbers of the sweep views: size-weighted means over strata."""
-        sizes = self.a.get(f"{r.path}/analysis/sizes")
-        out = {k: weighted_mean(self.a.get(f"{r.path}/analysis/dims/{k}"), sizes) for k, _ in DIM_ESTIMATORS}
-        out["weighted_sparsity"] = weighted_mean(self.a.get(f"{r.path}/analysis/weighted_sparsity"), sizes)
+        """Per-run numbers of the sweep views: size-weighted means over strata (strata_results' runs table)."""
+        row = self.run_rows.get(r.id, {})
+        out = {k: float(row.get(f"dim_{k}", np.nan)) for k, _ in DIM_ESTIMATORS}
+        out["weighted_sparsity"] = float(row.get("weighted_sparsity", np.nan))
         return out
+
+    @functools.cached_property
+    def run_rows(self):
+        runs = self.results.runs
+        return {row["run"]: row for row in runs.to_dict("records")} if len(runs) else {}
+
+    def sweep_explorer(self):
+        """A heatmap of any metric over any two swept settings, the spread over seeds in each cell."""
+        p = self.page
+        p.heading("Any metric over two settings")
+        runs = self.results.runs
+        done = runs[runs["status"] == "done"] if len(runs) else runs
+        axis_list = sweep.axes(done, self.a) if len(done) else []
+        metric_list = sweep.metrics(done, self.a) if len(done) else []
+        if not axis_list or not metric_list:
+            p.para("The sweep varies no setting between finished runs: nothing to compare.", "note")
+            return
+        x, y = sweep.default_pair(axis_list)
+        p.para("Each cell: the mean of the chosen metric over the finished runs with those two settings, the other "
+               "settings pooled (or fixed with the menus below the plot's controls), and ± the spread over seeds: the "
+               "pooled standard deviation of runs that differ in the seed alone. The sweep varies: "
+               + "; ".join(f"{label} ({len(values)} values)" for _, label, values in axis_list) + ".")
+        spec = views.sweep_spec(done, axis_list, metric_list)
+        self.view(spec, "explorer", f"{len(done)} finished runs, {len(metric_list)} metrics; the first view is "
+                  f"{metric_list[0][1]} over {axis_list[x][1]}" + (f" and {axis_list[y][1]}" if y >= 0 else "")
+                  + ". All cells of that pair for every metric: tables/sweep_grid.csv.", x=x, y=y)
+        rows = []
+        for metric, label in metric_list:
+            g = sweep.grid(done, axis_list, axis_list[x][0], axis_list[y][0] if y >= 0 else None, metric)
+            for cell in g.itertuples():
+                rows.append([metric, axis_list[x][0], setting_text(cell.x), axis_list[y][0] if y >= 0 else "",
+                             setting_text(cell.y) if y >= 0 else "", fmt_num(cell.mean, 6),
+                             fmt_num(cell.sd_over_seeds, 6), cell.runs, cell.configurations])
+        write_csv(self.out / "tables/sweep_grid.csv", ["metric", "x", "x value", "y", "y value", "mean",
+                                                       "sd over seeds", "runs", "configurations"], rows)
 
     def sweep_views(self):
         p = self.page
         p.section("sweep", "Sweep views")
+        self.sweep_explorer()
+        p.heading("Along each setting")
         p.para("How the intrinsic dimension (size-weighted mean over strata, by each estimator) and the "
                "gating-weighted sparsity (mean over all points) move along each setting the sweep varies. One line "
                "per embedding and combination of the other settings; points are means over seeds, bars their "
@@ -781,7 +901,7 @@ def main(argv=None):
         print(f"report: {path}: no such file", file=sys.stderr)
         return 2
     try:
-        archive = Archive(path)
+        archive = sr.open(path)
     except NotAnArchive as e:
         print(f"report: {e}", file=sys.stderr)
         return 2

@@ -11,9 +11,6 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first
 import numpy as np  # noqa: E402
 
 DPI = 90
-# Three fixed views of a 3-D scatter: (elevation, azimuth) in degrees.
-VIEWS = ((20, -60), (20, 30), (75, -90))
-MAX_SCATTER_POINTS = 20000
 MAX_ANNOTATED_CELLS = 120
 
 
@@ -36,40 +33,6 @@ def expert_labels(sparsity):
     if sparsity is None:
         return None
     return [f"{e}\ns={int(s)}" for e, s in enumerate(np.asarray(sparsity).ravel())]
-
-
-def _subsample(count, limit=MAX_SCATTER_POINTS):
-    """Row indices to draw: all, or an evenly spaced deterministic subset past `limit`."""
-    if count <= limit:
-        return np.arange(count)
-    return np.linspace(0, count - 1, limit).round().astype(np.int64)
-
-
-def scatter3(points, labels, names, title):
-    """The 3-D PCA projection from three fixed angles, one colour per label."""
-    rows = _subsample(len(points))
-    pts, lab = points[rows], labels[rows]
-    palette = colours(len(names))
-    fig = plt.figure(figsize=(13.5, 4.6))
-    for i, (elev, azim) in enumerate(VIEWS):
-        ax = fig.add_subplot(1, len(VIEWS), i + 1, projection="3d")
-        for k, name in enumerate(names):
-            sel = lab == k
-            if sel.any():
-                ax.scatter(pts[sel, 0], pts[sel, 1], pts[sel, 2], s=4, color=palette[k], label=name,
-                           depthshade=False, alpha=0.8)
-        ax.view_init(elev=elev, azim=azim)
-        ax.set_title(f"elevation {elev}°, azimuth {azim}°", fontsize=9)
-        ax.set_xlabel("PC1", fontsize=8)
-        ax.set_ylabel("PC2", fontsize=8)
-        ax.set_zlabel("PC3", fontsize=8)
-        ax.tick_params(labelsize=6)
-    handles, texts = fig.axes[0].get_legend_handles_labels()
-    fig.legend(handles, texts, loc="center right", fontsize=8, markerscale=3, frameon=False)
-    note = f" ({len(rows)} of {len(points)} points)" if len(rows) < len(points) else ""
-    fig.suptitle(title + note, fontsize=11)
-    fig.subplots_adjust(left=0.0, right=0.88, wspace=0.05)
-    return fig
 
 
 def heatmap(ax, matrix, row_labels, col_labels, title, cmap="viridis", vmin=None, vmax=None, fmt="{:.2f}"):

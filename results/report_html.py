@@ -1,5 +1,5 @@
-"""The report page: a self-contained HTML document (inline CSS, no scripts, no network)
-and the CSV files that hold its tables."""
+"""The report page: an HTML document that needs no network (inline CSS; the interactive views'
+scripts beside it or inside it) and the CSV files that hold its tables."""
 import base64
 import csv
 import html
@@ -30,6 +30,11 @@ figcaption { font-size: .85rem; color: #444; }
           padding: 0 .4rem; font-size: .85rem; }
 pre { background: #f7f7f9; padding: .6rem; overflow-x: auto; font-size: .8rem; border: 1px solid #e3e3e3; }
 code { font-size: .85rem; }
+.view { border: 1px solid #e3e3e3; margin: .5rem 0 1rem; min-height: 200px; }
+.view.missing { padding: 1rem; color: #a00; }
+.explorer .controls { padding: .4rem .6rem; background: #f5f5f7; font-size: .85rem; }
+.explorer .controls label { margin-right: 1rem; white-space: nowrap; }
+.explorer .fixed { margin-top: .3rem; }
 """
 
 
@@ -54,6 +59,7 @@ class Page:
         self.inline = inline_images
         self.toc = []
         self.body = []
+        self.scripts = []  # markup at the end of the body: data blocks, then the code that reads them
 
     def section(self, anchor, title):
         self.toc.append((anchor, title))
@@ -116,8 +122,13 @@ class Page:
         """Figures side by side: `items` is a list of (rel_path or None, caption)."""
         self.body.append('<div class="pair">' + "".join(self.figure_markup(p, c) for p, c in items) + "</div>")
 
+    def script(self, markup):
+        """A <script> element (built by the caller) placed after the content."""
+        self.scripts.append(markup)
+
     def render(self):
         nav = " ".join(f'<a href="#{esc(a)}">{esc(t)}</a>' for a, t in self.toc)
         return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                 f"<title>{esc(self.title)}</title><style>{STYLE}</style></head><body>"
-                f"<h1>{esc(self.title)}</h1><nav>{nav}</nav>\n" + "\n".join(self.body) + "\n</body></html>\n")
+                f"<h1>{esc(self.title)}</h1><nav>{nav}</nav>\n" + "\n".join(self.body) + "\n"
+                + "\n".join(self.scripts) + "\n</body></html>\n")

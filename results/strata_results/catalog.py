@@ -1,8 +1,8 @@
-"""Reading a strata archive for the report: what it holds, as plain Python objects.
+"""The jobs of a strata archive as plain Python records: what `Archive` builds its tables on.
 
 Only attributes are read up front (cheap even for sweeps of thousands of runs); datasets are
-read on demand with `Archive.get`, which answers None for anything missing so that every
-part of the report can say "not in the archive" instead of failing.
+read on demand with `Catalog.get`, which answers None for anything missing so that every
+reader can say "not in the archive" instead of failing.
 """
 import functools
 import json
@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import h5py
 import numpy as np
+
+from .h5 import as_text, child, plain, read
 
 SUPPORTED_FORMAT = 2
 
@@ -23,41 +25,12 @@ ANALYSIS_RENAMES = {"pca_dim": "analysis_pca_dim", "seed": "analysis_seed"}
 
 
 class NotAnArchive(Exception):
-    """The file given is not something this report can read."""
-
-
-def as_text(value):
-    """An HDF5 string attribute or element as str (h5py gives str or bytes)."""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    if isinstance(value, np.ndarray) and value.shape == ():
-        return as_text(value[()])
-    return value if isinstance(value, str) else str(value)
-
-
-def as_texts(value):
-    """A string array attribute or dataset as a list of str."""
-    if value is None:
-        return []
-    if isinstance(value, (str, bytes)):
-        return [as_text(value)]
-    return [as_text(v) for v in np.asarray(value).ravel()]
-
-
-def plain(value):
-    """An attribute as a Python scalar or str."""
-    if isinstance(value, (bytes, str)):
-        return as_text(value)
-    if isinstance(value, np.ndarray):
-        return as_texts(value) if value.dtype.kind in "OSU" else value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+    """The file given is not a strata archive this package can read."""
 
 
 def setting_text(value):
     """One configuration value as a short label (lists joined by commas)."""
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return ",".join(setting_text(v) for v in value)
     if isinstance(value, float):
         return f"{value:g}"
@@ -164,8 +137,8 @@ def _job(cls, group, **extra):
                config=_config(group), attrs=attrs, **extra)
 
 
-class Archive:
-    """An open strata archive: its provenance, jobs, and datasets on demand."""
+class Catalog:
+    """An open strata archive: its provenance, its jobs as records, and datasets on demand."""
 
     def __init__(self, path):
         self.path = str(path)
@@ -192,8 +165,8 @@ class Archive:
             raise NotAnArchive(f"{self.path}: not a strata archive (HDF5 file without the format_version attribute)")
         if int(version) > SUPPORTED_FORMAT:
             self.close()
-            raise NotAnArchive(f"{self.path}: archive format {version} is newer than this report reads "
-                               f"({SUPPORTED_FORMAT}); use the report script of the strata that wrote it")
+            raise NotAnArchive(f"{self.path}: archive format {version} is newer than this package reads "
+                               f"({SUPPORTED_FORMAT}); read it with the strata_results of the strata that wrote it")
 
     def _children(self, name, cls):
         if name not in self.file:
@@ -211,15 +184,11 @@ class Archive:
 
     def get(self, path):
         """A dataset as a numpy array (strings as a list of str), or None when absent or dangling."""
-        try:
-            obj = self.file.get(path)
-        except (KeyError, OSError, ValueError):
-            return None
+        obj = child(self.file, path)
         if not isinstance(obj, h5py.Dataset):
             return None
-        if h5py.check_string_dtype(obj.dtype) is not None:
-            return as_texts(obj.asstr()[()])
-        return obj[()]
+        value = read(obj)
+        return [value] if isinstance(value, str) else value
 
     # --- the corpus -----------------------------------------------------------------------
 
