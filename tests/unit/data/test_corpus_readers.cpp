@@ -6,7 +6,7 @@
 #include "tests/catch.hpp"
 #include "tests/unit/data/data_fixtures.h"
 
-using Catch::Matchers::Contains;
+using strata::test::HasSubstring;
 using strata::Corpus;
 using strata::InputError;
 using strata::SourceSpec;
@@ -50,7 +50,7 @@ TEST_CASE("aclImdb: neg then pos, files in numeric order, text as released", "[d
   CHECK(c.text[1] == "bad byte " + kFffd + " here");
   CHECK(c.text[3] == "Ten.<br /><br />Great film.");
   CHECK(c.source == std::vector<std::string>(4, "imdb"));
-  CHECK_THAT(err, Contains("train/neg") && Contains("1 row"));
+  CHECK_THAT(err, HasSubstring("train/neg") && HasSubstring("1 row"));
 
   const Corpus test = strata::read_source(spec_of("imdb", "aclimdb", root, "test"));
   CHECK(test.id == std::vector<std::string>{"test/neg/5_2.txt", "test/pos/0_10.txt"});
@@ -92,11 +92,11 @@ TEST_CASE("rt-polarity: Latin-1 lines, cut into splits as Hugging Face does", "[
   const std::string err = capture_stderr(
       [&] { recoded = strata::read_source(spec_of("rt", "rt-polarity", dir, "all")); });
   CHECK(recoded.text.back() == "caf\xC3\x83\xC2\xA9");
-  CHECK_THAT(err, Contains("rt-polarity.neg: the non-ASCII text is valid UTF-8"));
+  CHECK_THAT(err, HasSubstring("rt-polarity.neg: the non-ASCII text is valid UTF-8"));
 
   std::filesystem::remove(dir / "rt-polarity.neg");
   CHECK_THROWS_WITH(strata::read_source(spec_of("rt", "rt-polarity", dir)),
-                    Contains("rt-polarity.neg: no such file or folder (source 'rt'"));
+                    HasSubstring("rt-polarity.neg: no such file or folder (source 'rt'"));
 }
 
 TEST_CASE("amazon polarity CSV: quotes, newlines, backslashes, title + content", "[data][readers]") {
@@ -114,13 +114,13 @@ TEST_CASE("amazon polarity CSV: quotes, newlines, backslashes, title + content",
   CHECK(c.text[2] == "only body " + kFffd);  // joined " " + body, then stripped
   CHECK(c.label == std::vector<std::int64_t>{1, 0, 1});
   CHECK(c.id == std::vector<std::string>{"train.csv:1", "train.csv:3", "train.csv:4"});
-  CHECK_THAT(err, Contains("train.csv") && Contains("1 row"));
+  CHECK_THAT(err, HasSubstring("train.csv") && HasSubstring("1 row"));
 
   auto content_only = spec_of("amazon", "amazon-polarity-csv", dir / "train.csv");
   content_only.text_fields = {"content"};
   CHECK(strata::read_source(content_only).text[1] == "x");
   content_only.text_fields = {"body"};
-  CHECK_THROWS_WITH(strata::read_source(content_only), Contains("'body'"));
+  CHECK_THROWS_WITH(strata::read_source(content_only), HasSubstring("'body'"));
 
   auto limited = spec_of("amazon", "amazon-polarity-csv", dir);
   limited.max_rows = 2;
@@ -128,13 +128,13 @@ TEST_CASE("amazon polarity CSV: quotes, newlines, backslashes, title + content",
 
   write_bytes(dir / "test.csv", "\"1\",\"a\",\"b\"\n\"3\",\"a\",\"b\"\n");
   CHECK_THROWS_WITH(strata::read_source(spec_of("amazon", "amazon-polarity-csv", dir, "test")),
-                    Contains("test.csv:2: label '3'"));
+                    HasSubstring("test.csv:2: label '3'"));
   write_bytes(dir / "bad.csv", "\"1\",\"a\",\"b\"\n\"2\",\"open\n");
   CHECK_THROWS_WITH(strata::read_source(spec_of("amazon", "amazon-polarity-csv", dir, "bad")),
-                    Contains("bad.csv:2:"));
+                    HasSubstring("bad.csv:2:"));
   write_bytes(dir / "cols.csv", "\"1\",\"a\"\n");
   CHECK_THROWS_WITH(strata::read_source(spec_of("amazon", "amazon-polarity-csv", dir, "cols")),
-                    Contains("cols.csv:1: expected 3 columns"));
+                    HasSubstring("cols.csv:1: expected 3 columns"));
 }
 
 TEST_CASE("AG News CSV: classes 1..4, title + description, two-column variant", "[data][readers]") {
@@ -156,7 +156,7 @@ TEST_CASE("AG News CSV: classes 1..4, title + description, two-column variant", 
   CHECK(c.text[2] == "Whole text already joined");
   write_bytes(dir / "test.csv", "\"5\",\"a\",\"b\"\n");
   CHECK_THROWS_WITH(strata::read_source(spec_of("ag", "ag-news-csv", dir, "test")),
-                    Contains("test.csv:1: label '5' is not an integer in 1..4"));
+                    HasSubstring("test.csv:1: label '5' is not an integer in 1..4"));
 }
 
 TEST_CASE("GLUE SST-2 TSV: header, unquoted, test split without labels", "[data][readers]") {
@@ -178,7 +178,7 @@ TEST_CASE("GLUE SST-2 TSV: header, unquoted, test split without labels", "[data]
   CHECK(test.text[0] == "uneasy mishmash of styles and genres .");
   write_bytes(dir / "broken.tsv", "sentence\tlabel\nno label column\n");
   CHECK_THROWS_WITH(strata::read_source(spec_of("sst2", "glue-sst2-tsv", dir, "broken")),
-                    Contains("broken.tsv:2: 1 fields, the header has 2"));
+                    HasSubstring("broken.tsv:2: 1 fields, the header has 2"));
 }
 
 TEST_CASE("TweetEval: text and labels line-aligned", "[data][readers]") {
@@ -192,7 +192,7 @@ TEST_CASE("TweetEval: text and labels line-aligned", "[data][readers]") {
   CHECK(c.label == std::vector<std::int64_t>{2, 1, 0});
   CHECK(c.id[2] == "train_text.txt:3");
   CHECK_THROWS_WITH(strata::read_source(spec_of("tweets", "tweet-eval", dir, "validation")),
-                    Contains("val_text.txt has 3 lines") && Contains("val_labels.txt has 2"));
+                    HasSubstring("val_text.txt has 3 lines") && HasSubstring("val_labels.txt has 2"));
 }
 
 TEST_CASE("generic JSONL: fields, string labels, ids, sources, repair", "[data][readers]") {
@@ -212,7 +212,7 @@ TEST_CASE("generic JSONL: fields, string labels, ids, sources, repair", "[data][
   CHECK(c.text == std::vector<std::string>{"first", "second " + kFffd, "third", "fourth"});
   CHECK(c.label == std::vector<std::int64_t>{0, 1, 0, -1});  // pos=0, neg=1 by first appearance
   CHECK(c.id == std::vector<std::string>{"a", "7", "c", "d"});
-  CHECK_THAT(err, Contains("rows.jsonl") && Contains("1 row"));
+  CHECK_THAT(err, HasSubstring("rows.jsonl") && HasSubstring("1 row"));
 
   write_bytes(dir / "multi.jsonl",
               "{\"text\": \"x\", \"label\": 1, \"source\": \"imdb\"}\n"
@@ -225,13 +225,13 @@ TEST_CASE("generic JSONL: fields, string labels, ids, sources, repair", "[data][
 
   write_bytes(dir / "mixed.jsonl", "{\"text\": \"x\", \"label\": 1}\n{\"text\": \"y\", \"label\": \"b\"}\n");
   CHECK_THROWS_WITH(strata::read_source(spec_of("m", "jsonl", dir / "mixed.jsonl")),
-                    Contains("mixed.jsonl:2:"));
+                    HasSubstring("mixed.jsonl:2:"));
   write_bytes(dir / "broken.jsonl", "{\"text\": \"x\"}\n{\"text\": \n");
   CHECK_THROWS_WITH(strata::read_source(spec_of("m", "jsonl", dir / "broken.jsonl")),
-                    Contains("broken.jsonl:2: not valid JSON"));
+                    HasSubstring("broken.jsonl:2: not valid JSON"));
   write_bytes(dir / "notext.jsonl", "{\"txt\": \"x\"}\n");
   CHECK_THROWS_WITH(strata::read_source(spec_of("m", "jsonl", dir / "notext.jsonl")),
-                    Contains("notext.jsonl:1: text field 'text'"));
+                    HasSubstring("notext.jsonl:1: text field 'text'"));
 }
 
 TEST_CASE("generic CSV and TSV with a header", "[data][readers]") {
@@ -255,7 +255,7 @@ TEST_CASE("generic CSV and TSV with a header", "[data][readers]") {
   CHECK(t.id == std::vector<std::string>{"train.tsv:2", "train.tsv:3"});
 
   s.text_field = "missing";
-  CHECK_THROWS_WITH(strata::read_source(s), Contains("train.csv:1: header has no text column 'missing'"));
+  CHECK_THROWS_WITH(strata::read_source(s), HasSubstring("train.csv:1: header has no text column 'missing'"));
 }
 
 TEST_CASE("corpus tables hold several sources", "[data][readers]") {
@@ -272,9 +272,9 @@ TEST_CASE("corpus tables hold several sources", "[data][readers]") {
   CHECK(c.label == std::vector<std::int64_t>{0, -1});
   write_bytes(dir / "named.csv", "text,source,label\nx,rt,pos\n");
   CHECK_THROWS_WITH(strata::read_corpus_table(dir / "named.csv"),
-                    Contains("named.csv:2: label 'pos' is not an integer"));
+                    HasSubstring("named.csv:2: label 'pos' is not an integer"));
   write_bytes(dir / "nosource.csv", "text,label\nx,1\n");
-  CHECK_THROWS_WITH(strata::read_corpus_table(dir / "nosource.csv"), Contains("source column"));
+  CHECK_THROWS_WITH(strata::read_corpus_table(dir / "nosource.csv"), HasSubstring("source column"));
   CHECK_THROWS_AS(strata::read_corpus_table(dir / "corpus.txt"), InputError);
 }
 
@@ -290,11 +290,11 @@ TEST_CASE("empty files give no rows and a warning; unknown formats are errors", 
   });
   CHECK(a.size() == 0);
   CHECK(t.size() == 0);
-  CHECK_THAT(err, Contains("train.csv: no rows") && Contains("train_text.txt: no rows"));
+  CHECK_THAT(err, HasSubstring("train.csv: no rows") && HasSubstring("train_text.txt: no rows"));
   CHECK_THROWS_WITH(strata::read_source(spec_of("x", "parquet", dir)),
-                    Contains("unknown format 'parquet'"));
+                    HasSubstring("unknown format 'parquet'"));
   CHECK(strata::known_formats().size() == 10);
   for (const auto& format : strata::known_formats())  // every listed format has a reader
     CHECK_THROWS_WITH(strata::read_source(spec_of("x", format, dir / "absent")),
-                      Contains("absent: no such file or folder (source 'x', format " + format + ")"));
+                      HasSubstring("absent: no such file or folder (source 'x', format " + format + ")"));
 }

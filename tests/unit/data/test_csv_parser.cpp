@@ -60,6 +60,6 @@ TEST_CASE("an unterminated quote is an error naming file and line", "[data][csv]
   CHECK_THROWS_AS(parser.next(f), strata::InputError);
   CsvParser again(dir / "bad.csv", CsvDialect{});
   CHECK(again.next(f));
-  CHECK_THROWS_WITH(again.next(f), Catch::Matchers::Contains("bad.csv:2:") &&
-                                       Catch::Matchers::Contains("not closed"));
+  CHECK_THROWS_WITH(again.next(f), strata::test::HasSubstring("bad.csv:2:") &&
+                                       strata::test::HasSubstring("not closed"));
 }

@@ -6,7 +6,7 @@
 #include "core/util/error.h"
 #include "tests/catch.hpp"
 
-using Catch::Matchers::Contains;
+using strata::test::HasSubstring;
 using strata::Corpus;
 using strata::SamplingSpec;
 
@@ -124,10 +124,10 @@ TEST_CASE("length bounds apply before sampling, in code points", "[data][samplin
 
 TEST_CASE("asking for more rows than a source has is an error with the counts", "[data][sampling]") {
   CHECK_THROWS_WITH(strata::sample_rows(two_sources(), spec(101)),
-                    Contains("source 'a': 101 rows asked for, 100 available"));
+                    HasSubstring("source 'a': 101 rows asked for, 100 available"));
   SamplingSpec s = spec(10);
   s.min_chars = 49;
   CHECK_THROWS_WITH(strata::sample_rows(two_sources(), s),
-                    Contains("10 rows asked for, 4 available within the length bounds 49..unbounded"));
+                    HasSubstring("10 rows asked for, 4 available within the length bounds 49..unbounded"));
   CHECK(strata::sample_rows(two_sources(), spec(0)).size() == 200);
 }

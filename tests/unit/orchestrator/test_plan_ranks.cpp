@@ -57,6 +57,6 @@ TEST_CASE("ranks_per_train_job below 1 is refused with its place", "[sweep]") {
     graph("ranks_per_train = 2");
     FAIL("no error");
   } catch (const InputError& e) {
-    CHECK_THAT(e.what(), Catch::Matchers::Contains("(did you mean 'ranks_per_train_job'?)"));
+    CHECK_THAT(e.what(), strata::test::HasSubstring("(did you mean 'ranks_per_train_job'?)"));
   }
 }

@@ -86,7 +86,7 @@ TEST_CASE("the job graph: shards feed a merge that produces the embedding", "[pl
     CHECK(shard.request.spec.at("shards") == 3);
     CHECK(shard.request.affinity == find(plan::shard_object("m", 0)).request.affinity);
     CHECK(!shard.request.affinity.empty());
-    CHECK(shard.request.cost * 3 == Approx(5000.0 * 512));  // a third of rows x max_tokens
+    CHECK(shard.request.cost * 3 == Catch::Approx(5000.0 * 512));  // a third of rows x max_tokens
   }
   CHECK(find("/embeddings/v").request.affinity.empty());
   // Training reads the merged embedding, never a shard.

@@ -88,14 +88,14 @@ TEST_CASE("the ETA spreads each kind's measured cost over the workers", "[progre
   t.done("/runs/a1", 2, 4);  // no costs: the kind's mean time, 4 s
   // t2 (cost 2) 20 s + t3 (cost 3) 30 s + a2 4 s, on 2 workers.
   REQUIRE(t.eta_seconds(10).has_value());
-  CHECK(*t.eta_seconds(10) == Approx(27.0));
+  CHECK(*t.eta_seconds(10) == Catch::Approx(27.0));
 
   // A running job counts what is left of its estimate, never less than nothing.
   t.started("/trained/t3", 1, 10);
-  CHECK(*t.eta_seconds(15) == Approx((20.0 + 25.0 + 4.0) / 2));
-  CHECK(*t.eta_seconds(50) == Approx((20.0 + 0.0 + 4.0) / 2));
+  CHECK(*t.eta_seconds(15) == Catch::Approx((20.0 + 25.0 + 4.0) / 2));
+  CHECK(*t.eta_seconds(50) == Catch::Approx((20.0 + 0.0 + 4.0) / 2));
 
-  CHECK(t.jobs_per_minute(30) == Approx(4.0));  // 2 computed in half a minute
+  CHECK(t.jobs_per_minute(30) == Catch::Approx(4.0));  // 2 computed in half a minute
   CHECK(t.jobs_per_minute(0) == 0.0);
 
   t.done("/trained/t3", 1, 30);

@@ -7,7 +7,7 @@
 #include "tests/catch.hpp"
 #include "tests/unit/text/text_fixtures.h"
 
-using Catch::Matchers::Contains;
+using strata::test::HasSubstring;
 using strata::InputError;
 using strata::test::text_scratch_dir;
 using strata::test::write_text_file;
@@ -126,15 +126,15 @@ TEST_CASE("encode_batch with threads equals one-by-one encoding", "[text]") {
 TEST_CASE("bad tokenizer files are input errors naming the file and the field", "[text]") {
   const auto dir = text_scratch_dir("bad");
   write_text_file(dir / "tokenizer.json", R"({"model": {"type": "Unigram", "vocab": []}})");
-  CHECK_THAT(error_of([&] { Tokenizer::from_dir(dir); }), Contains("tokenizer.json: model.type 'Unigram' is not supported"));
+  CHECK_THAT(error_of([&] { Tokenizer::from_dir(dir); }), HasSubstring("tokenizer.json: model.type 'Unigram' is not supported"));
   write_text_file(dir / "tokenizer.json", "{\"model\": ");
-  CHECK_THAT(error_of([&] { Tokenizer::from_dir(dir); }), Contains("tokenizer.json: malformed JSON"));
+  CHECK_THAT(error_of([&] { Tokenizer::from_dir(dir); }), HasSubstring("tokenizer.json: malformed JSON"));
   write_text_file(dir / "tokenizer.json", R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}})");
-  CHECK_THAT(error_of([&] { Tokenizer::from_dir(dir); }), Contains("merge 0 'a b'"));
+  CHECK_THAT(error_of([&] { Tokenizer::from_dir(dir); }), HasSubstring("merge 0 'a b'"));
   write_text_file(dir / "tokenizer.json",
                   R"({"normalizer": {"type": "Precompiled"}, "model": {"type": "BPE", "vocab": {}, "merges": []}})");
-  CHECK_THAT(error_of([&] { Tokenizer::from_dir(dir); }), Contains("normalizer.type 'Precompiled' is not supported"));
-  CHECK_THAT(error_of([&] { Tokenizer::from_json_file(dir / "missing.json"); }), Contains("missing.json: cannot open"));
+  CHECK_THAT(error_of([&] { Tokenizer::from_dir(dir); }), HasSubstring("normalizer.type 'Precompiled' is not supported"));
+  CHECK_THAT(error_of([&] { Tokenizer::from_json_file(dir / "missing.json"); }), HasSubstring("missing.json: cannot open"));
   const auto empty = text_scratch_dir("empty");
-  CHECK_THAT(error_of([&] { Tokenizer::from_dir(empty); }), Contains("no tokenizer.json"));
+  CHECK_THAT(error_of([&] { Tokenizer::from_dir(empty); }), HasSubstring("no tokenizer.json"));
 }
