@@ -44,11 +44,9 @@ int run_embed_command(const EmbedArgs& a) {
   const nlohmann::json cfg{{"corpus", corpus_id}, {"name", name}, {"path", a.model}, {"pooling", a.pooling},
                            {"dtype", a.dtype}, {"max_tokens", a.max_tokens}, {"normalize", a.normalize}};
   const std::string id = plan::job_id(cfg);
-  Archive archive(a.output, std::filesystem::exists(a.output), "");
+  // Created or extended; refused before anything is written, and written only once the embedding is made.
+  Archive archive(a.output, true, "");
   archive.check_no_conflict("/corpus", corpus_id, "a corpus");
-  if (!archive.done("/corpus", corpus_id))
-    archive.commit("/corpus", corpus_id, corpus_cfg,
-                   [&](io::h5::Group& g) { workers::corpus_payload(corpus).write(g); });
   const std::string object = "/embeddings/" + name;
   archive.check_no_conflict(object, id, "embeddings");
   if (archive.done(object, id)) {
@@ -56,6 +54,9 @@ int run_embed_command(const EmbedArgs& a) {
     return 0;
   }
   const auto p = workers::run_embed(job, corpus, cluster::select_device(a.device));
+  if (!archive.done("/corpus", corpus_id))
+    archive.commit("/corpus", corpus_id, corpus_cfg,
+                   [&](io::h5::Group& g) { workers::corpus_payload(corpus).write(g); });
   archive.commit(object, id, cfg, [&](io::h5::Group& g) { p.write(g); });
   log::info("{}: wrote {} [{} x {}]", a.output, object, p.tensor("data").size(0), p.tensor("data").size(1));
   return 0;
