@@ -10,6 +10,11 @@
 // against the journal: results missing or unfinished in the archive are merged again, and an
 // archive that HDF5 cannot open is rebuilt from the journal. The journal is kept; it is what
 // makes a crash at any moment lose nothing that had been committed.
+//
+// Nothing is written before start() (or the first commit): opening an archive only reads it, so
+// a run refused for any reason (another corpus, a foreign file) leaves it as it was. A write
+// that fails (a full disk) throws StorageError; the archive then takes no more writes in this
+// process, and --resume continues from the journal once the disk is fixed.
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -21,10 +26,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/io/h5.h"
+#include "core/util/error.h"
 
 namespace strata {
 
-// An exclusive advisory lock (flock) on ARCHIVE.lock holding "host pid".
+// An exclusive advisory lock (flock) on ARCHIVE.lock holding "host pid"; the file is removed when
+// the lock is let go.
 class ArchiveLock {
  public:
   explicit ArchiveLock(const std::filesystem::path& archive);
@@ -39,8 +46,17 @@ class ArchiveLock {
 
 class Archive {
  public:
-  // Creates the archive, or opens an existing one when `resume` is set (refusing otherwise).
-  Archive(const std::filesystem::path& file, bool resume, const std::string& sweep_text);
+  // Takes the archive for this process: a new one (created at the first write), or an existing
+  // one when `resume` is set. Refused (InputError, before anything is written): an existing
+  // archive without `resume`, a file that is not a strata archive (unless a journal can rebuild
+  // it), an archive of a newer format, a second writer. `sweep_text` is recorded by start()
+  // (nothing for an empty one).
+  Archive(const std::filesystem::path& file, bool resume, std::string sweep_text);
+
+  // The first write: brings an existing archive in line with its journal (damaged entries are
+  // moved aside with a warning, leftovers of interrupted writes removed) and records the sweep.
+  // Called once the run is known to go ahead; commit() and mark_failed() call it themselves.
+  void start();
 
   const std::filesystem::path& file() const { return file_; }
   std::filesystem::path journal_dir() const { return journal_; }
@@ -89,16 +105,29 @@ class Archive {
   };
 
  private:
+  enum class State { absent, readable, unreadable };
+  void check_paths(bool resume) const;
+  void check_format() const;
   void scan_journal();
   void merge(const io::h5::File& src, const std::string& object, const Entry& e, io::h5::File& dst);
   void recover();
   void rebuild();
-  void create(const std::string& sweep_text);
+  void create();
+  void record_sweep();
+  void clean_journal();
+  void writable();  // start()ed, created, and not broken by a failed write
+  std::filesystem::path write_entry(const std::vector<Result>& results);
+  void merge_entry(const std::filesystem::path& entry, const std::vector<Result>& results);
+  [[noreturn]] void broken(const StorageError& e, const std::string& what);
 
   std::filesystem::path file_, journal_;
+  std::string sweep_text_;
   std::unique_ptr<ArchiveLock> lock_;
-  std::map<std::string, Entry> entries_;  // by object
-  std::uint64_t next_entry_ = 1;          // the number the next journal entry is written under
+  State state_ = State::absent;
+  bool started_ = false, broken_ = false;
+  std::map<std::string, Entry> entries_;      // by object
+  std::vector<std::filesystem::path> damaged_;  // journal entries that cannot be read
+  std::uint64_t next_entry_ = 1;              // the number the next journal entry is written under
 };
 
 }  // namespace strata

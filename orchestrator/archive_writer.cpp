@@ -19,7 +19,7 @@ ArchiveWriter::~ArchiveWriter() {
   }
   changed_.notify_all();
   thread_.join();
-  if (failure_) {
+  if (failure_ && !failure_reported_) {
     try {
       std::rethrow_exception(failure_);
     } catch (const std::exception& e) {
@@ -29,7 +29,9 @@ ArchiveWriter::~ArchiveWriter() {
 }
 
 void ArchiveWriter::rethrow_failure() {
-  if (failure_) std::rethrow_exception(failure_);
+  if (!failure_) return;
+  failure_reported_ = true;  // the caller reports it: not again at the end
+  std::rethrow_exception(failure_);
 }
 
 void ArchiveWriter::commit(std::vector<Archive::Result> results) {

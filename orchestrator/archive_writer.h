@@ -50,7 +50,7 @@ class ArchiveWriter {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Task> queue_;
-  bool group_ = true, busy_ = false, stopping_ = false;
+  bool group_ = true, busy_ = false, stopping_ = false, failure_reported_ = false;
   std::exception_ptr failure_;
   std::thread thread_;
 };

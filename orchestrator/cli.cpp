@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <string_view>
 
 #include "core/util/error.h"
 #include "core/util/log.h"
@@ -83,6 +85,23 @@ int dispatch(CLI::App& app, Args& a) {
   return 0;
 }
 
+// An error message as one line of reasonable length: messages quote what files hold (a label,
+// a token, a pattern), which may carry line breaks, control characters or megabytes.
+std::string one_line(std::string_view message) {
+  constexpr std::size_t kLongest = 2000;
+  std::string out;
+  for (const char c : message.substr(0, kLongest)) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) out += '?';
+    else out += c;
+  }
+  if (message.size() > kLongest) out += fmt::format(" ... ({} characters more)", message.size() - kLongest);
+  return out;
+}
+
+void print_error(std::string_view message) { std::fprintf(stderr, "strata: error: %s\n", one_line(message).c_str()); }
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -109,13 +128,13 @@ int main(int argc, char** argv) {
   try {
     return dispatch(app, a);
   } catch (const InputError& e) {
-    std::fprintf(stderr, "strata: error: %s\n", e.what());
+    print_error(e.what());
     return 2;
   } catch (const c10::Error& e) {
-    std::fprintf(stderr, "strata: error: %s\n", e.what_without_backtrace());
+    print_error(e.what_without_backtrace());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "strata: error: %s\n", e.what());
+    print_error(e.what());
     return 1;
   }
 }

@@ -43,10 +43,9 @@ int run_embed_command(const EmbedArgs& a) {
   // The checks a sweep's [[model]] meets, with the option names in the message.
   (void)spec::from_json<nn::EmbedSpec>(spec::to_json(embed.spec), "strata embed");
   const Corpus rows = workers::build_corpus(corpus.spec);
-  Archive archive(a.output, std::filesystem::exists(a.output), "");
+  // Created or extended; refused before anything is written, and written only once the embedding is made.
+  Archive archive(a.output, true, "");
   archive.check_no_conflict("/corpus", corpus.id, "a corpus");
-  if (!archive.done("/corpus", corpus.id))
-    archive.commit("/corpus", corpus.id, corpus.config, [&](io::h5::Group& g) { workers::corpus_payload(rows).write(g); });
   const std::string object = "/embeddings/" + embed.name;
   archive.check_no_conflict(object, embed.id, "embeddings");
   if (archive.done(object, embed.id)) {
@@ -54,6 +53,8 @@ int run_embed_command(const EmbedArgs& a) {
     return 0;
   }
   const auto p = workers::run_embed(embed.spec, rows, cluster::select_device(a.device));
+  if (!archive.done("/corpus", corpus.id))
+    archive.commit("/corpus", corpus.id, corpus.config, [&](io::h5::Group& g) { workers::corpus_payload(rows).write(g); });
   archive.commit(object, embed.id, embed.config, [&](io::h5::Group& g) { p.write(g); });
   log::info("{}: wrote {} [{} x {}]", a.output, object, p.tensor("data").size(0), p.tensor("data").size(1));
   return 0;

@@ -53,6 +53,8 @@ class Scheduler {
       }
       commit_pending();
       writer_.wait();
+    } catch (const StorageError&) {
+      throw;  // the archive takes no more writes
     } catch (...) {
       keep_pending();
       throw;
@@ -73,7 +75,11 @@ class Scheduler {
     std::vector<Archive::Job> keys;
     for (const auto& n : nodes_) keys.push_back({n.request.object, n.request.id, n.intermediate ? "" : n.what});
     std::vector<bool> done;
-    writer_.run([&](Archive& a) { done = a.check_done(keys); });
+    // Conflicts are refused before the archive's first write (start).
+    writer_.run([&](Archive& a) {
+      done = a.check_done(keys);
+      a.start();
+    });
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
       if (!done[i]) continue;
       state_[i] = State::done;

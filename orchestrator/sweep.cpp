@@ -127,8 +127,7 @@ Sweep parse_sweep(const std::string& text, const std::filesystem::path& file) {
 }
 
 Sweep load_sweep(const std::filesystem::path& file) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(file, ec)) fail_input("{}: is a folder, not a sweep file", file.string());
+  if (std::error_code ec; std::filesystem::is_directory(file, ec)) fail_input("{}: a folder, not a sweep file", file.string());
   std::ifstream in(file, std::ios::binary);
   if (!in) fail_input("{}: cannot open the sweep file (no such file?)", file.string());
   std::stringstream ss;

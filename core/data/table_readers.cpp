@@ -11,6 +11,7 @@
 #include "core/data/reader_support.h"
 #include "core/data/text_encoding.h"
 #include "core/util/error.h"
+#include "core/util/json_nesting.h"
 #include "core/util/log.h"
 
 namespace strata::data {
@@ -107,9 +108,10 @@ Corpus read_jsonl(const SourceSpec& spec, const fs::path& file, const TableField
     const std::string repaired_line = rows.repaired(raw);
     if (strip_python_whitespace(repaired_line).empty()) continue;
     json row;
+    check_json_nesting(repaired_line, fmt::format("{}:{}", file.string(), line));
     try {
       row = json::parse(repaired_line);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
       fail_input("{}:{}: not valid JSON: {}", file.string(), line, e.what());
     }
     if (!row.is_object()) fail_input("{}:{}: a JSON object was expected", file.string(), line);
@@ -236,10 +238,12 @@ Corpus read_corpus_table(const std::filesystem::path& path) {
     fail_input("{}: a corpus table must be .jsonl, .csv or .tsv", path.string());
   data::require_exists(path, spec);
   const data::TableFields fields{"text", "label", "id", "source", true, false};
-  if (spec.format == "jsonl") return data::read_jsonl(spec, path, fields);
-  return data::read_delimited(spec, path,
-                              data::CsvDialect{spec.format == "tsv" ? '\t' : ',', '"', false},
-                              fields);
+  Corpus c = spec.format == "jsonl"
+                 ? data::read_jsonl(spec, path, fields)
+                 : data::read_delimited(spec, path, data::CsvDialect{spec.format == "tsv" ? '\t' : ',', '"', false},
+                                        fields);
+  if (c.size() == 0) fail_input("{}: no rows (a corpus table needs at least one)", path.string());
+  return c;
 }
 
 }  // namespace strata

@@ -1,7 +1,13 @@
 #include "core/io/h5.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <limits>
 #include <map>
 #include <mutex>
+#include <system_error>
 
 #include "core/util/error.h"
 
@@ -9,10 +15,43 @@ namespace strata::io::h5 {
 
 namespace {
 
-// HDF5 prints its own error stack by default; strata reports errors itself.
+// Before HDF5's first call: no exit-time cleanup. After a failed write (a full disk) HDF5 keeps
+// a half-closed file that its cleanup would crash on; every handle has an owner that closes it,
+// so there is nothing left to clean up at exit. And no error stack printed (HDF5's default, per
+// thread): strata reports errors itself.
 void quiet_hdf5() {
   static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+  std::call_once(once, [] { H5dont_atexit(); });
+  thread_local bool quiet = false;
+  if (!quiet) H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  quiet = true;
+}
+
+// The operating system's reason for the failure of the HDF5 call just made, e.g. "No space left
+// on device": HDF5 records the errno of a failed system call in its error stack ("..., errno =
+// 28, ..."). Empty when no system call failed.
+std::string system_reason() {
+  std::string reason;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned, const H5E_error2_t* e, void* out) -> herr_t {
+        auto& r = *static_cast<std::string*>(out);
+        const char* at = e->desc ? std::strstr(e->desc, "errno = ") : nullptr;
+        if (r.empty() && at) {
+          const int n = std::atoi(at + 8);
+          if (n > 0) r = std::error_code(n, std::generic_category()).message();
+        }
+        return 0;
+      },
+      &reason);
+  return reason;
+}
+
+// A failed call: StorageError when the system refused it (full disk, I/O error), else RunError.
+[[noreturn]] void fail_call(const std::string& what) {
+  const std::string reason = system_reason();
+  if (!reason.empty()) throw StorageError(fmt::format("{}: {}", what, reason), reason);
+  fail_run("HDF5: {}", what);
 }
 
 hid_t h5_type(torch::ScalarType t) {
@@ -64,7 +103,7 @@ Id parents_lcpl() {
 }  // namespace
 
 Id::Id(hid_t id, Closer closer, const std::string& what) : id_(id), closer_(closer) {
-  if (id_ < 0) fail_run("HDF5: cannot {}", what);
+  if (id_ < 0) fail_call("cannot " + what);
 }
 
 Id& Id::operator=(Id&& o) noexcept {
@@ -80,6 +119,12 @@ Id& Id::operator=(Id&& o) noexcept {
 void Id::reset() {
   if (id_ >= 0 && closer_) closer_(id_);
   id_ = H5I_INVALID_HID;
+}
+
+hid_t Id::release() noexcept {
+  const hid_t id = id_;
+  id_ = H5I_INVALID_HID;
+  return id;
 }
 
 std::string Group::where(const std::string& name) const {
@@ -102,6 +147,10 @@ bool Group::exists(const std::string& name) const {
 
 Group Group::open(const std::string& name) const {
   if (!exists(name)) fail_input("{}: no such group", where(name));
+  {
+    Id object(H5Oopen(id(), name.c_str(), H5P_DEFAULT), H5Oclose, "open " + where(name));
+    if (H5Iget_type(object.get()) != H5I_GROUP) fail_input("{}: a dataset, not a group", where(name));
+  }
   Id g(H5Gopen2(id(), name.c_str(), H5P_DEFAULT), H5Gclose, "open group " + where(name));
   return Group(std::move(g), path_ == "/" ? "/" + name : path_ + "/" + name, file_);
 }
@@ -127,14 +176,13 @@ std::vector<std::string> Group::children() const {
 }
 
 void Group::remove(const std::string& name) {
-  if (exists(name) && H5Ldelete(id(), name.c_str(), H5P_DEFAULT) < 0)
-    fail_run("HDF5: cannot delete {}", where(name));
+  if (exists(name) && H5Ldelete(id(), name.c_str(), H5P_DEFAULT) < 0) fail_call("cannot delete " + where(name));
 }
 
 void Group::soft_link(const std::string& name, const std::string& target) {
   remove(name);
   if (H5Lcreate_soft(target.c_str(), id(), name.c_str(), parents_lcpl().get(), H5P_DEFAULT) < 0)
-    fail_run("HDF5: cannot link {} -> {}", where(name), target);
+    fail_call(fmt::format("cannot link {} -> {}", where(name), target));
 }
 
 void Group::write(const std::string& name, const torch::Tensor& tensor, std::int64_t chunk_rows) {
@@ -160,22 +208,47 @@ void Group::write(const std::string& name, const torch::Tensor& tensor, std::int
   Id ds(H5Dcreate2(id(), name.c_str(), type, space.get(), parents_lcpl().get(), dcpl.get(), H5P_DEFAULT),
         H5Dclose, "create dataset " + where(name));
   if (t.numel() > 0 && H5Dwrite(ds.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) < 0)
-    fail_run("HDF5: cannot write {}", where(name));
+    fail_call("cannot write " + where(name));
+}
+
+Id Group::open_dataset(const std::string& name) const {
+  if (!exists(name)) fail_input("{}: no such dataset", where(name));
+  Id object(H5Oopen(id(), name.c_str(), H5P_DEFAULT), H5Oclose, "open " + where(name));
+  if (H5Iget_type(object.get()) != H5I_DATASET) fail_input("{}: a group, not a dataset", where(name));
+  return Id(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + where(name));
 }
 
 std::vector<std::int64_t> Group::shape(const std::string& name) const {
-  if (!exists(name)) fail_input("{}: no such dataset", where(name));
-  Id ds(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + where(name));
+  const Id ds = open_dataset(name);
   Id space(H5Dget_space(ds.get()), H5Sclose, "read dataspace of " + where(name));
   const int rank = H5Sget_simple_extent_ndims(space.get());
-  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+  if (rank < 0) fail_input("{}: unreadable dataspace (damaged file?)", where(name));
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
   H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  for (const hsize_t d : dims)
+    if (d > static_cast<hsize_t>(std::numeric_limits<std::int64_t>::max()))
+      fail_input("{}: dimension {} is out of range", where(name), d);
   return {dims.begin(), dims.end()};
 }
 
+namespace {
+
+// Reading a dataset allocates its whole size first: one larger than this machine's memory (a
+// damaged or hostile file can claim any shape) is refused before the allocation.
+void check_fits_in_memory(const std::vector<std::int64_t>& dims, std::size_t element_bytes, const std::string& where) {
+  static const double memory = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  double bytes = static_cast<double>(element_bytes);
+  for (const auto d : dims) bytes *= static_cast<double>(d);
+  if (memory > 0 && bytes > memory)
+    fail_input("{}: the dataset claims {:.3g} GB, more than this machine's memory ({:.3g} GB)", where, bytes / 1e9,
+               memory / 1e9);
+}
+
+}  // namespace
+
 torch::Tensor Group::read(const std::string& name) const {
   const auto dims = shape(name);
-  Id ds(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + where(name));
+  const Id ds = open_dataset(name);
   Id ftype(H5Dget_type(ds.get()), H5Tclose, "read type of " + where(name));
   torch::ScalarType st;
   const H5T_class_t cls = H5Tget_class(ftype.get());
@@ -183,6 +256,7 @@ torch::Tensor Group::read(const std::string& name) const {
   if (cls == H5T_FLOAT) st = size == 2 ? torch::kFloat16 : size == 4 ? torch::kFloat32 : torch::kFloat64;
   else if (cls == H5T_INTEGER) st = size == 1 ? torch::kUInt8 : size == 4 ? torch::kInt32 : torch::kInt64;
   else fail_input("{}: dataset is not numeric", where(name));
+  check_fits_in_memory(dims, static_cast<std::size_t>(c10::elementSize(st)), where(name));
   auto t = torch::empty(dims, torch::TensorOptions().dtype(st));
   Id half;
   hid_t mem = h5_type(st);
@@ -207,12 +281,18 @@ void Group::write_strings(const std::string& name, const std::vector<std::string
                    H5P_DEFAULT),
         H5Dclose, "create dataset " + where(name));
   if (n > 0 && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0)
-    fail_run("HDF5: cannot write {}", where(name));
+    fail_call("cannot write " + where(name));
 }
 
 std::vector<std::string> Group::read_strings(const std::string& name) const {
   const auto dims = shape(name);
-  Id ds(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + where(name));
+  if (dims.size() > 1) fail_input("{}: a list of strings must have one dimension, not {}", where(name), dims.size());
+  const Id ds = open_dataset(name);
+  {
+    Id ftype(H5Dget_type(ds.get()), H5Tclose, "read type of " + where(name));
+    if (H5Tget_class(ftype.get()) != H5T_STRING) fail_input("{}: not a dataset of strings", where(name));
+  }
+  check_fits_in_memory(dims, sizeof(char*), where(name));
   Id type = vlen_utf8();
   const std::size_t n = dims.empty() ? 1 : static_cast<std::size_t>(dims[0]);
   std::vector<char*> ptrs(n, nullptr);
@@ -233,7 +313,7 @@ void write_attr(hid_t obj, const std::string& name, hid_t type, hid_t space, con
   if (H5Aexists(obj, name.c_str()) > 0) H5Adelete(obj, name.c_str());
   Id a(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
        "create attribute " + name);
-  if (H5Awrite(a.get(), type, data) < 0) fail_run("HDF5: cannot write attribute {}", name);
+  if (H5Awrite(a.get(), type, data) < 0) fail_call("cannot write attribute " + name);
 }
 
 }  // namespace
@@ -348,7 +428,10 @@ File::File(const std::filesystem::path& path, Mode mode) : path_(path) {
     Id fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "file properties");
     H5Pset_obj_track_times(fcpl.get(), false);
     id = H5Fcreate(p.c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT);
-    if (id < 0) fail_input("{}: cannot create HDF5 file (folder missing or not writable?)", p);
+    if (id < 0) {
+      const std::string reason = system_reason();
+      throw StorageError(fmt::format("{}: cannot create: {}", p, reason.empty() ? "HDF5 refused" : reason), reason);
+    }
   } else {
     if (!std::filesystem::exists(path)) fail_input("{}: no such file", p);
     id = H5Fopen(p.c_str(), mode == Mode::read ? H5F_ACC_RDONLY : H5F_ACC_RDWR, H5P_DEFAULT);
@@ -362,17 +445,26 @@ Group File::root() const {
   return Group(std::move(g), "/", path_.string());
 }
 
-void File::flush() { H5Fflush(id_.get(), H5F_SCOPE_GLOBAL); }
+void File::flush() {
+  if (H5Fflush(id_.get(), H5F_SCOPE_GLOBAL) < 0) fail_call("cannot write " + path_.string());
+}
+
+void File::close() {
+  if (id_.get() < 0) return;
+  flush();  // everything, even what objects still open hold (their close would otherwise write it)
+  if (H5Fclose(id_.release()) < 0) fail_call("cannot write " + path_.string());
+}
 
 void copy_object(const File& src, const std::string& src_path, File& dst, const std::string& dst_path) {
   Id lcpl = parents_lcpl();
   auto root = dst.root();
   root.remove(dst_path.substr(1));
   if (H5Ocopy(src.id(), src_path.c_str(), dst.id(), dst_path.c_str(), H5P_DEFAULT, lcpl.get()) < 0)
-    fail_run("HDF5: cannot copy {}:{} into {}:{}", src.path().string(), src_path, dst.path().string(), dst_path);
+    fail_call(fmt::format("cannot copy {}:{} into {}:{}", src.path().string(), src_path, dst.path().string(), dst_path));
 }
 
 bool library_threadsafe() {
+  quiet_hdf5();
   hbool_t yes = 0;
   return H5is_library_threadsafe(&yes) >= 0 && yes;
 }

@@ -25,7 +25,8 @@ class Id {
   Id(const Id&) = delete;
   Id& operator=(const Id&) = delete;
   hid_t get() const { return id_; }
-  void reset();
+  void reset();              // closes, ignoring a failure
+  hid_t release() noexcept;  // gives up ownership
 
  private:
   hid_t id_ = H5I_INVALID_HID;
@@ -66,17 +67,23 @@ class Group {
 
  private:
   std::string where(const std::string& name) const;  // "file:/group/name" for messages
+  Id open_dataset(const std::string& name) const;     // refusing a group or a missing name
   Id id_;
   std::string path_;
   std::string file_;
 };
 
+// Writes that fail for a reason of the operating system (a full disk, an I/O error) throw
+// StorageError with that reason. Failed writes leave HDF5's state of the file undefined: such a
+// file is not used again in the process, and HDF5's exit-time cleanup (which would touch it)
+// is switched off; every file is closed by its owner instead.
 class File {
  public:
   enum class Mode { read, read_write, create_truncate };
   File(const std::filesystem::path& path, Mode mode);
   Group root() const;
-  void flush();
+  void flush();  // throws StorageError when the data cannot be written
+  void close();  // flushes and closes; throws StorageError when that fails
   const std::filesystem::path& path() const { return path_; }
   hid_t id() const { return id_.get(); }
 

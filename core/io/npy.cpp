@@ -2,7 +2,6 @@
 
 #include <cstring>
 #include <fstream>
-#include <regex>
 #include <string>
 
 #include <fmt/ranges.h>
@@ -22,17 +21,28 @@ constexpr DtypeCode kDtypes[] = {
     {"<i8", torch::kInt64},   {"<i4", torch::kInt32},   {"|u1", torch::kUInt8},
 };
 
-std::string header_field(const std::string& header, const std::string& key,
-                         const std::string& file) {
-  // The header is a Python dict literal written by numpy; its three keys have fixed shapes.
-  const std::regex re("'" + key + "'\\s*:\\s*('[^']*'|True|False|\\([^)]*\\))");
-  std::smatch m;
-  if (!std::regex_search(header, m, re)) fail_input("{}: npy header has no '{}' entry", file, key);
-  return m[1].str();
+// The header is a Python dict literal written by numpy; its three keys have fixed shapes: a
+// quoted string, True/False, or a tuple. Scanned by hand: a regular expression over a long
+// hostile header recurses once per character.
+std::string header_field(const std::string& header, const std::string& key, const std::string& file) {
+  const std::string quoted = "'" + key + "'";
+  std::size_t at = header.find(quoted);
+  if (at == std::string::npos) fail_input("{}: npy header has no '{}' entry", file, key);
+  at = header.find_first_not_of(" \t", at + quoted.size());
+  if (at == std::string::npos || header[at] != ':') fail_input("{}: npy header entry '{}' has no value", file, key);
+  at = header.find_first_not_of(" \t", at + 1);
+  std::size_t end = std::string::npos;
+  if (at != std::string::npos && header[at] == '\'') end = header.find('\'', at + 1);
+  else if (at != std::string::npos && header[at] == '(') end = header.find(')', at);
+  else if (at != std::string::npos && header.compare(at, 4, "True") == 0) end = at + 3;
+  else if (at != std::string::npos && header.compare(at, 5, "False") == 0) end = at + 4;
+  if (end == std::string::npos) fail_input("{}: npy header entry '{}' is malformed", file, key);
+  return header.substr(at, end - at + 1);
 }
 
 std::vector<std::int64_t> parse_shape(const std::string& tuple, const std::string& file) {
   std::vector<std::int64_t> shape;
+  if (tuple.size() < 2 || tuple.front() != '(') fail_input("{}: npy shape {} is not a tuple", file, tuple);
   std::string inner = tuple.substr(1, tuple.size() - 2);
   std::size_t pos = 0;
   while (pos < inner.size()) {
@@ -41,7 +51,7 @@ std::vector<std::int64_t> parse_shape(const std::string& tuple, const std::strin
     part.erase(0, part.find_first_not_of(" \t"));
     part.erase(part.find_last_not_of(" \t") + 1);
     if (!part.empty()) {
-      if (part.find_first_not_of("0123456789") != std::string::npos)
+      if (part.find_first_not_of("0123456789") != std::string::npos || part.size() > 18)
         fail_input("{}: npy shape {} is not a tuple of integers", file, tuple);
       shape.push_back(std::stoll(part));
     }
@@ -55,6 +65,8 @@ std::vector<std::int64_t> parse_shape(const std::string& tuple, const std::strin
 
 torch::Tensor read_npy(const std::filesystem::path& path) {
   const std::string file = path.string();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) fail_input("{}: not a file (no such file, or a folder?)", file);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail_input("{}: cannot open (no such file?)", file);
   const auto file_size = static_cast<std::int64_t>(std::filesystem::file_size(path));
@@ -93,11 +105,13 @@ torch::Tensor read_npy(const std::filesystem::path& path) {
   }
   if (!found) fail_input("{}: npy dtype {} is not supported (use float32, float16, float64, int64)", file, descr);
 
-  std::int64_t count = 1;
-  for (auto s : shape) count *= s;
-  const std::int64_t bytes = count * static_cast<std::int64_t>(c10::elementSize(type));
+  // The shape's byte size must be the file's: checked without overflow, whatever it claims.
+  std::int64_t bytes = static_cast<std::int64_t>(c10::elementSize(type));
+  for (auto s : shape)
+    if (__builtin_mul_overflow(bytes, s, &bytes))
+      fail_input("{}: npy shape ({}) is too large for any file", file, fmt::join(shape, ", "));
   const std::int64_t data_start = static_cast<std::int64_t>(in.tellg());
-  if (data_start + bytes != file_size)
+  if (bytes != file_size - data_start)
     fail_input("{}: header says shape ({}) of {} = {} bytes but the file has {} data bytes", file,
                fmt::join(shape, ", "), descr, bytes, file_size - data_start);
   auto t = torch::empty(shape, torch::TensorOptions().dtype(type));

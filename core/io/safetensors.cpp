@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/util/error.h"
+#include "core/util/json_nesting.h"
 
 namespace strata::io {
 
@@ -189,11 +190,13 @@ void check_no_overlap(const std::map<std::string, TensorEntry>& entries, const s
 }
 
 json read_json_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) fail_input("{}: cannot open", path.string());
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  check_json_nesting(text, path.string());
   try {
-    return json::parse(in);
-  } catch (const json::parse_error& e) {
+    return json::parse(text);
+  } catch (const json::exception& e) {
     fail_input("{}: not valid JSON ({})", path.string(), e.what());
   }
 }
@@ -220,9 +223,10 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path)
   data_start_ = 8 + header_size;
 
   json header;
+  check_json_nesting({reinterpret_cast<const char*>(map_->data()) + 8, header_size}, file);
   try {
     header = json::parse(map_->data() + 8, map_->data() + data_start_);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     fail_input("{}: header is not valid JSON ({})", file, e.what());
   }
   if (!header.is_object()) fail_input("{}: header is not a JSON object", file);

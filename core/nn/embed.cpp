@@ -67,6 +67,11 @@ bool same_device(const torch::Device& actual, const torch::Device& asked) {
   return actual.type() == asked.type() && (!asked.has_index() || asked.index() == actual.index());
 }
 
+// The model's folder, for messages.
+std::string model_name(const Encoder& enc) {
+  return enc.snapshot().empty() ? enc.architecture() + " encoder" : enc.snapshot().string();
+}
+
 void check_options(const EmbedOptions& opt) {
   check_pooling(opt.pooling);
   if (opt.batch_size < 1) fail_input("batch_size {} must be at least 1", opt.batch_size);
@@ -113,6 +118,12 @@ void embed_into(Encoder& enc, const std::vector<std::vector<std::int32_t>>& ids,
     done += count;
   }
   flush();
+  // NaN or infinite weights (or an overflow in half precision) give rows that must not be
+  // stored as an embedding.
+  const std::int64_t bad = torch::isfinite(out).all(1).logical_not().sum().item<std::int64_t>();
+  if (bad > 0)
+    fail_input("{}: {} of {} embedded rows are NaN or infinite (NaN or infinite weights, or an overflow in {})",
+               model_name(enc), bad, out.size(0), opt.dtype);
 }
 
 }  // namespace
@@ -124,6 +135,14 @@ std::vector<std::int64_t> embed_lengths(const Encoder& enc, const std::vector<st
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (ids[i].empty()) fail_input("row {} has no tokens (nothing to embed)", i);
     lengths[i] = std::min<std::int64_t>(static_cast<std::int64_t>(ids[i].size()), limit);
+    // An id past the embedding table would index outside it.
+    for (std::int64_t t = 0; t < lengths[i]; ++t) {
+      const std::int64_t id = ids[i][static_cast<std::size_t>(t)];
+      if (id < 0 || (enc.vocab_size() > 0 && id >= enc.vocab_size()))
+        fail_input("{}: token id {} (row {}) is outside the model's embedding table of {} rows (config.json "
+                   "vocab_size): the tokenizer does not belong to this model",
+                   model_name(enc), id, i, enc.vocab_size());
+    }
   }
   return lengths;
 }

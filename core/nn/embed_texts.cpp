@@ -7,6 +7,7 @@
 #include "core/nn/encoder.h"
 #include "core/nn/pooling.h"
 #include "core/text/tokenizer.h"
+#include "core/util/error.h"
 #include "core/util/log.h"
 
 namespace strata::nn {
@@ -21,6 +22,11 @@ struct Tokenized {
 Tokenized tokenize(const Encoder& enc, const strata::text::Tokenizer& tok, const std::vector<std::string>& texts,
                    const EmbedOptions& opt) {
   check_pooling(opt.pooling);
+  // A tokenizer of another model gives ids the embedding table does not have.
+  if (enc.vocab_size() > 0 && tok.vocab_size() > static_cast<std::size_t>(enc.vocab_size()))
+    fail_input("{}: the tokenizer has {} tokens, more than the {} rows of the model's embedding table ({}: "
+               "vocab_size)",
+               enc.snapshot().string(), tok.vocab_size(), enc.vocab_size(), (enc.snapshot() / "config.json").string());
   const std::int64_t limit = std::min(opt.max_tokens, enc.max_positions());
   Tokenized t;
   t.ids = tok.encode_batch(texts, /*add_special_tokens=*/true, static_cast<std::size_t>(limit),

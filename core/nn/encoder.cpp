@@ -33,6 +33,23 @@ torch::ScalarType parse_dtype(const std::string& dtype) {
   fail_input("dtype '{}' is not known ({})", dtype, fmt::join(dtype_names(), ", "));
 }
 
+namespace {
+
+// Sizes that a config.json may set to anything: each must be a positive count small enough for
+// the kernels' index types, checked before an architecture divides by one or allocates by one.
+void check_sizes(const ModelConfig& cfg) {
+  constexpr std::int64_t kLargest = std::int64_t{1} << 30;
+  for (const char* key : {"vocab_size", "hidden_size", "num_attention_heads", "num_hidden_layers", "intermediate_size",
+                          "max_position_embeddings", "num_key_value_heads", "head_dim", "n_embd", "n_head", "n_layer",
+                          "n_positions", "n_inner", "type_vocab_size"}) {
+    if (!cfg.has(key)) continue;
+    const std::int64_t v = cfg.integer(key);
+    if (v < 1 || v > kLargest) fail_input("{} = {} is out of range (1 to {})", cfg.where(key), v, kLargest);
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<Encoder> load_encoder(const std::filesystem::path& snapshot_dir, const std::string& dtype,
                                       torch::Device device) {
   const torch::ScalarType type = parse_dtype(dtype);
@@ -40,10 +57,17 @@ std::unique_ptr<Encoder> load_encoder(const std::filesystem::path& snapshot_dir,
     fail_run("cannot load {} on {}: no CUDA device is available", snapshot_dir.string(), device.str());
   const ModelConfig cfg(snapshot_dir);
   const std::string model_type = cfg.string("model_type");
+  check_sizes(cfg);
+  std::unique_ptr<Encoder> enc;
   for (const auto& a : architectures())
-    if (a.model_type == model_type) return a.make(cfg, snapshot_dir, type, device);
-  fail_input("{}: model_type '{}' is not supported ({})", cfg.path().string(), model_type,
-             fmt::join(known_architectures(), ", "));
+    if (a.model_type == model_type) enc = a.make(cfg, snapshot_dir, type, device);
+  if (!enc)
+    fail_input("{}: model_type '{}' is not supported ({})", cfg.path().string(), model_type,
+               fmt::join(known_architectures(), ", "));
+  // Every architecture sizes its token embedding table by vocab_size (its weights are checked
+  // against it), so ids are bounded by it.
+  enc->set_source(snapshot_dir, cfg.integer("vocab_size"));
+  return enc;
 }
 
 }  // namespace strata::nn

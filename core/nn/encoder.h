@@ -56,6 +56,15 @@ class Encoder {
   // The longest sequence the model's position table covers.
   virtual std::int64_t max_positions() const = 0;
 
+  // Where load_encoder read it from, and the rows of its token embedding table (config.json
+  // vocab_size): token ids must lie below it. Empty and 0 for an encoder built otherwise.
+  const std::filesystem::path& snapshot() const { return snapshot_; }
+  std::int64_t vocab_size() const { return vocab_size_; }
+  void set_source(std::filesystem::path snapshot, std::int64_t vocab_size) {
+    snapshot_ = std::move(snapshot);
+    vocab_size_ = vocab_size;
+  }
+
   // Whether the hidden states at padding positions are read (the mean-with-padding pooling
   // reads them). When they are not, a causal model of right-padded rows needs no padding
   // mask, since a real token attends only to earlier, real tokens; the unmasked causal
@@ -68,6 +77,8 @@ class Encoder {
 
  private:
   bool padding_outputs_read_ = true;
+  std::filesystem::path snapshot_;
+  std::int64_t vocab_size_ = 0;
 };
 
 // Reads config.json (its model_type picks the architecture: bert, roberta, gpt2, llama, qwen2)

@@ -3,15 +3,18 @@
 #include <fstream>
 
 #include "core/util/error.h"
+#include "core/util/json_nesting.h"
 
 namespace strata::nn {
 
 ModelConfig::ModelConfig(const std::filesystem::path& snapshot_dir) : path_(snapshot_dir / "config.json") {
-  std::ifstream in(path_);
+  std::ifstream in(path_, std::ios::binary);
   if (!in) fail_input("{}: cannot open (is {} a model snapshot folder?)", path_.string(), snapshot_dir.string());
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  check_json_nesting(text, path_.string());
   try {
-    json_ = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+    json_ = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
     fail_input("{}: not valid JSON ({})", path_.string(), e.what());
   }
   if (!json_.is_object()) fail_input("{}: not a JSON object", path_.string());

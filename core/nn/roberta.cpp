@@ -2,6 +2,7 @@
 // real token t of a row has position padding_idx + 1 + t and padding has padding_idx itself.
 #include "core/nn/architectures.h"
 #include "core/nn/bert.h"
+#include "core/util/error.h"
 
 namespace strata::nn {
 
@@ -16,6 +17,9 @@ std::unique_ptr<Encoder> make_roberta(const ModelConfig& cfg, const std::filesys
     return torch::cumsum(m, 1) * m + padding_idx;
   };
   const std::int64_t max_positions = cfg.integer("max_position_embeddings") - padding_idx - 1;
+  if (padding_idx < 0 || max_positions < 1)
+    fail_input("{}: pad_token_id {} leaves no positions below max_position_embeddings {}", cfg.path().string(),
+               padding_idx, cfg.integer("max_position_embeddings"));
   return std::make_unique<BertEncoder>(cfg, w, "roberta", from_mask, max_positions);
 }
 

@@ -67,7 +67,10 @@ std::vector<AddedToken> configured_added_tokens(const nlohmann::json& cfg, const
     } catch (const std::exception&) {
       fail_input("{} added_tokens_decoder: '{}' is not an id", ctx, id);
     }
-    auto flag = [&](const char* k, bool fb) { return v.contains(k) && v[k].is_boolean() ? v[k].get<bool>() : fb; };
+    const auto& entry = v;  // a structured binding is not captured by a lambda before clang 16
+    auto flag = [&](const char* k, bool fb) {
+      return entry.contains(k) && entry[k].is_boolean() ? entry[k].get<bool>() : fb;
+    };
     t.special = flag("special", true);
     t.lstrip = flag("lstrip", false);
     t.rstrip = flag("rstrip", false);

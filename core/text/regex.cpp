@@ -94,7 +94,9 @@ std::vector<std::pair<std::size_t, std::size_t>> Regex::find_all(std::string_vie
     const int rc = pcre2_match(code_->code, subject, text.size(), start, PCRE2_NO_UTF_CHECK,
                                data.md, nullptr);
     if (rc == PCRE2_ERROR_NOMATCH) break;
-    if (rc < 0) fail_run("regex '{}' failed on a text (PCRE2 error {})", pattern_, rc);
+    // A pattern of a tokenizer file that backtracks without end hits PCRE2's match limit: the
+    // file is at fault, not the run.
+    if (rc < 0) fail_input("regex '{}' failed on a text (PCRE2 error {}: a pattern that backtracks too much?)", pattern_, rc);
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(data.md);
     const std::size_t b = ov[0], e = ov[1];
     if (e > b) {

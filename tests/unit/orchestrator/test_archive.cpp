@@ -34,6 +34,7 @@ TEST_CASE("an existing archive needs --resume, and a second writer is locked out
   const auto d = tmpdir("lock");
   {
     Archive a(d / "a.h5", false, "sweep");
+    put(a, "/runs/r1", "id1", 1.f);
     try {
       Archive b(d / "a.h5", true, "sweep");
       FAIL("second writer was let in");
@@ -41,8 +42,86 @@ TEST_CASE("an existing archive needs --resume, and a second writer is locked out
       CHECK(std::string(e.what()).find("pid") != std::string::npos);
     }
   }
+  CHECK_FALSE(fs::exists(d / "a.h5.lock"));  // let go of, and removed
   CHECK_THROWS_AS(Archive(d / "a.h5", false, "sweep"), InputError);
   CHECK_NOTHROW(Archive(d / "a.h5", true, "sweep"));
+}
+
+namespace {
+std::string bytes_of(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+}  // namespace
+
+TEST_CASE("nothing is written before the first write: a refused run changes nothing", "[archive]") {
+  const auto d = tmpdir("refused");
+  {
+    Archive fresh(d / "new.h5", false, "sweep");
+    CHECK_FALSE(fresh.done("/runs/r1", "id1"));
+  }
+  CHECK(fs::is_empty(d));  // neither archive, journal nor lock
+  {
+    Archive a(d / "a.h5", false, "first");
+    put(a, "/corpus", "corpus-1", 1.f);
+  }
+  const std::string before = bytes_of(d / "a.h5");
+  {
+    Archive b(d / "a.h5", true, "second");
+    CHECK_THROWS_AS(b.check_no_conflict("/corpus", "corpus-2", "a corpus"), InputError);
+  }
+  CHECK(bytes_of(d / "a.h5") == before);
+  {
+    Archive c(d / "a.h5", true, "third");
+    c.start();  // the run goes ahead: its sweep is recorded
+  }
+  io::h5::File f(d / "a.h5", io::h5::File::Mode::read);
+  CHECK(f.root().attr_strings("sweep_history") == std::vector<std::string>{"first", "third"});
+  CHECK(f.root().attr_string("sweep_toml") == "third");
+}
+
+TEST_CASE("only strata's archives are written into", "[archive]") {
+  const auto d = tmpdir("foreign");
+  {  // someone else's HDF5 file
+    io::h5::File f(d / "foreign.h5", io::h5::File::Mode::create_truncate);
+    f.root().write("x", torch::ones({2}));
+  }
+  const std::string foreign = bytes_of(d / "foreign.h5");
+  CHECK_THAT(test::input_error([&] { Archive(d / "foreign.h5", true, "s"); }), test::HasSubstring("not a strata archive"));
+  CHECK(bytes_of(d / "foreign.h5") == foreign);
+  // A file that is not HDF5 at all, and no journal to rebuild it from.
+  { std::ofstream(d / "notes.h5") << "chapter 3"; }
+  CHECK_THAT(test::input_error([&] { Archive(d / "notes.h5", true, "s"); }),
+             test::HasSubstring("refusing to overwrite"));
+  CHECK(bytes_of(d / "notes.h5") == "chapter 3");
+  CHECK_FALSE(fs::exists(d / "notes.h5.journal"));
+  // A journal that is a file; an archive that is a folder.
+  { std::ofstream(d / "j.h5.journal") << "x"; }
+  CHECK_THAT(test::input_error([&] { Archive(d / "j.h5", false, "s"); }), test::HasSubstring("not a folder"));
+  fs::create_directory(d / "dir.h5");
+  CHECK_THAT(test::input_error([&] { Archive(d / "dir.h5", true, "s"); }), test::HasSubstring("a folder"));
+}
+
+TEST_CASE("a damaged journal entry is set aside and the others still count", "[archive]") {
+  const auto d = tmpdir("damaged");
+  {
+    Archive a(d / "a.h5", false, "sweep");
+    put(a, "/runs/r1", "id1", 1.f);
+    put(a, "/runs/r2", "id2", 2.f);
+  }
+  const fs::path second = d / "a.h5.journal" / "00000002.h5";
+  fs::resize_file(second, fs::file_size(second) / 2);
+  { std::ofstream(d / "a.h5.journal" / "00000003.h5.tmp") << "left by a crash"; }
+  fs::remove(d / "a.h5");  // rebuilt from what the journal still holds
+  Archive a(d / "a.h5", true, "sweep");
+  a.start();
+  CHECK(a.done("/runs/r1", "id1"));
+  CHECK_FALSE(a.done("/runs/r2", "id2"));  // computed again
+  CHECK(fs::exists(second.string() + ".damaged"));
+  CHECK_FALSE(fs::exists(second));
+  CHECK_FALSE(fs::exists(d / "a.h5.journal" / "00000003.h5.tmp"));
+  put(a, "/runs/r2", "id2", 2.f);
+  CHECK(a.done("/runs/r2", "id2"));
 }
 
 TEST_CASE("a damaged archive is rebuilt from its journal with nothing lost", "[archive]") {
