@@ -52,6 +52,7 @@ PaperMoe::PaperMoe(const MoeConfig& cfg, PaperParams params, torch::Device devic
       sparsity_warmup_(cfg.sparsity_warmup),
       nonnegative_thresholds_(cfg.thresholds == "nonnegative"),
       top_s_(cfg.sparsity, device) {
+  begin_epoch(0);  // the ramp's first value, also for a model used before any epoch began
   const auto L = static_cast<double>(p_.dictionaries.size(1));
   atoms_per_dim_ = (torch::tensor(cfg.sparsity, torch::kFloat64) / L).to(device, torch::kFloat32);
   for (auto* t : {&p_.dictionaries, &p_.lista_W, &p_.lista_S, &p_.lista_theta, &p_.gate_Wq, &p_.gate_keys})

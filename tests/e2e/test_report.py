@@ -11,7 +11,7 @@ import sys
 import h5py
 import numpy as np
 
-from strata_test import SOURCE, scratch, strata
+from strata_test import SOURCE, quickstart_variant, scratch, strata
 
 SCRIPT = SOURCE / "results" / "report.py"
 tmp = scratch("report")
@@ -29,7 +29,7 @@ def images_of(page):
 
 
 # --- the report of the quickstart ---------------------------------------------------------
-strata("run", SOURCE / "sweeps" / "quickstart.toml", "--archive", archive, "--threads", "2", "--no-report")
+strata("run", quickstart_variant(tmp), "--archive", archive, "--threads", "2", "--no-report")
 out = tmp / "report"
 strata("report", archive, "-o", out)
 page = (out / "index.html").read_text(encoding="utf-8")
@@ -99,11 +99,7 @@ print("report: failed run and missing parts reported")
 # --- intervals over training seeds ----------------------------------------------------------
 # Two seeds of a short quickstart: the strata (k-means on the embeddings) are shared, so each
 # per-stratum figure gets a mean over seeds and a bootstrap interval over seeds.
-sweep_text = (SOURCE / "sweeps" / "quickstart.toml").read_text()
-assert "seeds = [0]" in sweep_text and "epochs = 40" in sweep_text
-two_seeds = tmp / "two_seeds.toml"
-two_seeds.write_text(sweep_text.replace("seeds = [0]", "seeds = [0, 1]").replace("epochs = 40", "epochs = 3")
-                     .replace("bootstrap = 50", "bootstrap = 0"))
+two_seeds = quickstart_variant(tmp, seeds="[0, 1]", epochs=3, bootstrap=0, name="two_seeds.toml")
 seed_archive = tmp / "two_seeds.h5"
 strata("run", two_seeds, "--archive", seed_archive, "--threads", "2", "--no-report", "--quiet")
 seed_out = tmp / "seed_report"

@@ -10,7 +10,7 @@ import time
 import h5py
 import numpy as np
 
-from strata_test import SOURCE, scratch, strata
+from strata_test import SOURCE, quickstart_variant, scratch, strata
 
 sys.path.insert(0, str(SOURCE / "tests" / "bench"))  # make_sweep_archive
 from browser import Browser, find_chromium  # noqa: E402
@@ -39,9 +39,7 @@ def texts_of(values):
 
 
 # --- the quickstart (a few epochs): hover a point ------------------------------------------------
-sweep = tmp / "quickstart.toml"
-sweep.write_text((SOURCE / "sweeps" / "quickstart.toml").read_text().replace("epochs = 40", "epochs = 4")
-                 .replace("bootstrap = 50", "bootstrap = 0"))
+sweep = quickstart_variant(tmp, epochs=4, bootstrap=0)
 archive = tmp / "quickstart.h5"
 strata("run", sweep, "--archive", archive, "--threads", "2", "--no-report", "--quiet")
 out = tmp / "report"

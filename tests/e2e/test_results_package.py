@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from strata_test import SOURCE, scratch, strata
+from strata_test import SOURCE, quickstart_variant, scratch, strata
 
 sys.path.insert(0, str(SOURCE / "results"))
 import strata_results as sr  # noqa: E402  (the source tree's package, as strata runs it)
@@ -19,7 +19,7 @@ from strata_results.export import file_form  # noqa: E402
 
 tmp = scratch("results-package")
 archive = tmp / "quickstart.h5"
-strata("run", SOURCE / "sweeps" / "quickstart.toml", "--archive", archive, "--threads", "2", "--no-report", "--quiet")
+strata("run", quickstart_variant(tmp), "--archive", archive, "--threads", "2", "--no-report", "--quiet")
 
 # --- runs: the numbers `strata inspect` prints ------------------------------------------------
 a = sr.open(archive)
@@ -27,9 +27,9 @@ runs = a.runs
 assert isinstance(runs, pd.DataFrame) and len(runs) == 1, runs
 printed = strata("inspect", archive).stdout.splitlines()
 header = next(i for i, line in enumerate(printed) if line.split()[:2] == ["id", "status"])
-rows = [line.split() for line in printed[header + 1:] if re.match(r"\s+[0-9a-f]{16} ", line)]
+rows = [line.split()[:12] for line in printed[header + 1:] if re.match(r"\s+[0-9a-f]{16} ", line)]
 assert len(rows) == len(runs), (rows, printed)
-for rid, status, embedding, S, E, atoms, gate, loss, entropy, ari, nmi in rows:
+for rid, status, embedding, S, E, atoms, seed, gate, loss, entropy, ari, nmi in rows:
     row = runs.set_index("run").loc[rid]
     assert (row.status, row.embedding, row.gate) == (status, embedding, gate), row
     assert (row.strata, row.experts, row.atoms) == (int(S), int(E), int(atoms)), row

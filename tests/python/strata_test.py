@@ -1,5 +1,6 @@
 """Shared helpers of the Python-driven tests: where things are, running strata, reading archives."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,21 @@ import numpy as np
 SOURCE = Path(os.environ.get("STRATA_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 BIN = os.environ.get("STRATA_BIN", str(SOURCE / "build" / "strata"))
 TOOLS = Path(os.environ.get("STRATA_TOOLS_DIR", SOURCE / "build" / "tests" / "tools"))
+
+
+def quickstart_variant(folder, seeds="[0]", sparsity_cost="0.03", epochs=None, bootstrap=None, name="quickstart.toml"):
+    """sweeps/quickstart.toml with other seeds, sparsity costs (one run by default), epochs or
+    resamples, written into `folder`; returns its path."""
+    text = (SOURCE / "sweeps" / "quickstart.toml").read_text()
+    text = text.replace('archive = "../results/quickstart.h5"\n', "")
+    for key, value in (("seeds", seeds), ("sparsity_cost", sparsity_cost), ("epochs", epochs), ("bootstrap", bootstrap)):
+        if value is None:
+            continue
+        text, n = re.subn(rf"^{key} = .*$", f"{key} = {value}", text, flags=re.M)
+        assert n == 1, key
+    path = Path(folder) / name
+    path.write_text(text)
+    return path
 
 
 def mpirun_or_skip():
