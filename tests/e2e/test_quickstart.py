@@ -55,6 +55,12 @@ with h5py.File(a, "r") as f:
         assert (t["params/lista_theta"][()] >= 0).all()
         assert float(t["health/negative_thresholds"][()]) == 0.0
         assert t["health/argmax_share"].shape == (E,)
+        # Every interval holds its estimate (m-out-of-n subsampling, centred on it).
+        for name in r["analysis/ci"]:
+            ci = r["analysis/ci"][name][()]
+            ok = ~np.isnan(ci).any(axis=1)
+            assert ok.any(), name
+            assert np.all((ci[ok, 1] <= ci[ok, 0]) & (ci[ok, 0] <= ci[ok, 2])), (name, ci)
         rho.setdefault(cfg["sparsity_cost"], []).append(
             (float(r["analysis/truth/spearman/weighted_sparsity"][()]), r.attrs["readout"]))
 
