@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,10 @@ int run_process(std::vector<std::string> argv, const std::string& python_path = 
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
   std::string path_value = python_path;
-  if (const char* old = std::getenv("PYTHONPATH"); old && *old && !python_path.empty()) path_value += ":" + std::string(old);
+  if (const char* old = std::getenv("PYTHONPATH"); old && *old && !python_path.empty()) {
+    path_value.push_back(':');
+    path_value.append(old, std::strlen(old));
+  }
   const pid_t pid = fork();
   if (pid == 0) {
     if (!python_path.empty()) setenv("PYTHONPATH", path_value.c_str(), 1);
