@@ -8,6 +8,11 @@
 #include <catch2/catch_all.hpp>
 #else
 #include <catch2/catch.hpp>
+// v2 keeps Approx in Catch::Detail; v3 has it as Catch::Approx. (Without this, Catch::Approx
+// names v2's vector matcher, which Catch imports from Catch::Matchers.)
+namespace Catch {
+using Detail::Approx;
+}  // namespace Catch
 #endif
 
 #include <string>
