@@ -50,7 +50,8 @@ assert run(variant(1), plain) == (7, 0)
 a, b = without_shards(sharded), without_shards(plain)
 assert sorted(a) == sorted(b), sorted(set(a) ^ set(b))
 for k in a:
-    assert a[k].dtype == b[k].dtype and np.array_equal(a[k], b[k]), k
+    nan_ok = a[k].dtype.kind == "f"  # strata too small for a dimension hold NaN in both
+    assert a[k].dtype == b[k].dtype and np.array_equal(a[k], b[k], equal_nan=nan_ok), k
 print(f"4 shards: {len(a)} datasets equal to the unsharded run")
 
 # The shards: each row in exactly one, an empty one, token counts recorded.
