@@ -28,6 +28,9 @@ import numpy as np
 import torch
 import transformers as T
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
+from reference_ops import padded  # noqa: E402
+
 
 def make_rows(n, lo, hi, vocab, seed):
     rng = np.random.default_rng(seed)
@@ -44,13 +47,7 @@ def bench_transformers(model_dir, rows, device, dtype, batch_size, pad_id):
         with torch.inference_mode():
             for s in range(0, len(indices), batch_size):
                 batch_rows = indices[s : s + batch_size]
-                chunk = [rows[i] for i in batch_rows]
-                width = max(len(r) for r in chunk)
-                ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
-                mask = torch.zeros((len(chunk), width), dtype=torch.long)
-                for j, r in enumerate(chunk):
-                    ids[j, : len(r)] = torch.tensor(r)
-                    mask[j, : len(r)] = 1
+                ids, mask = padded([rows[i] for i in batch_rows], pad_id)
                 ids, mask = ids.to(device), mask.to(device)
                 h = model(input_ids=ids, attention_mask=mask).last_hidden_state
                 h, m = h.float(), mask.unsqueeze(-1).float()
