@@ -1,6 +1,15 @@
 #include "cluster/device.h"
 
+#include <sched.h>
+
+#include <algorithm>
 #include <cstdlib>
+#include <thread>
+
+#if __has_include(<c10/cuda/CUDACachingAllocator.h>)
+#include <c10/cuda/CUDACachingAllocator.h>
+#define STRATA_CUDA_ALLOCATOR 1
+#endif
 
 #include "core/util/error.h"
 
@@ -22,6 +31,22 @@ torch::Device select_device(const std::string& choice, int local_rank, int ranks
     fail_input("{} ranks on this node but {} GPUs visible; set [cluster] share_gpus = true to allow sharing",
                ranks_on_node, gpus);
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank % gpus));
+}
+
+int threads_per_worker(int workers_on_node) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  int cores = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
+  if (cores <= 0) cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  return std::max(1, cores / std::max(1, workers_on_node));
+}
+
+void share_gpu(torch::Device device, int sharers) {
+  if (!device.is_cuda() || sharers <= 1) return;
+#ifdef STRATA_CUDA_ALLOCATOR
+  (void)torch::empty({1}, torch::TensorOptions().device(device));  // the allocator exists once CUDA is in use
+  c10::cuda::CUDACachingAllocator::setMemoryFraction(1.0 / sharers, device.has_index() ? device.index() : 0);
+#endif
 }
 
 }  // namespace strata::cluster

@@ -12,4 +12,15 @@ namespace strata::cluster {
 torch::Device select_device(const std::string& choice, int local_rank = -1, int ranks_on_node = 1,
                             bool allow_sharing = false);
 
+// Intra-op threads for one of `workers_on_node` computing processes of a node: the cores this
+// process may run on (its CPU affinity) divided among them, at least one. Without it each
+// worker starts one thread per core and the workers of a node slow each other down.
+int threads_per_worker(int workers_on_node);
+
+// Several workers on one GPU (share_gpus): the GPU's time is shared by the CUDA driver's time
+// slicing (no MPS is assumed), and each worker's caching allocator may hold at most
+// 1 / `sharers` of the GPU's memory, so that one worker's large job fails alone ("out of
+// memory") instead of starving the others. No effect on the CPU or for one worker.
+void share_gpu(torch::Device device, int sharers);
+
 }  // namespace strata::cluster

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <fstream>
 #include <optional>
+#include <set>
 
 #include "core/util/crash_point.h"
 #include "core/util/error.h"
@@ -79,6 +80,15 @@ bool group_done(const Group& root, const std::string& object, const std::string&
   if (!root.exists(rel)) return false;
   const Group g = root.open(rel);
   return g.attr_string("status").value_or("") == "done" && g.attr_string("job_id").value_or("") == id;
+}
+
+// What copying journal entries into an archive may add to it, at most: their data, HDF5's
+// metadata for them, and a margin for the B-trees and heaps the copies grow.
+std::uintmax_t room_for(const std::vector<fs::path>& entries) {
+  std::uintmax_t total = 1 << 20;
+  std::error_code ec;
+  for (const auto& e : std::set<fs::path>(entries.begin(), entries.end())) total += 2 * fs::file_size(e, ec);
+  return total;
 }
 
 }  // namespace
@@ -359,17 +369,33 @@ void Archive::recover() {
       if (!group_done(root, entry.first, entry.second.id)) missing.push_back(&entry);
   }
   if (missing.empty()) return;  // opened for writing only when something is to be written
-  File dst(file_, File::Mode::read_write);
-  for (const auto* entry : missing) {
-    log::info("{}: merging {} from the journal", file_.string(), entry->first);
-    merge(File(entry->second.file, File::Mode::read), entry->first, entry->second, dst);
+  try {
+    std::vector<fs::path> files;
+    for (const auto* entry : missing) files.push_back(entry->second.file);
+    io::h5::ensure_room(file_, room_for(files));
+    File dst(file_, File::Mode::read_write);
+    for (const auto* entry : missing) {
+      log::info("{}: merging {} from the journal", file_.string(), entry->first);
+      merge(File(entry->second.file, File::Mode::read), entry->first, entry->second, dst);
+    }
+    dst.close();
+  } catch (const StorageError&) {
+    throw;  // the disk, not the archive: --resume again once it can be written
+  } catch (const std::exception& e) {
+    // A merge cut short (a full disk, a kill) can leave an archive HDF5 opens but cannot take the
+    // object again; the journal holds every result, so the archive is made again from it.
+    log::warn("{}: cannot merge the journal into it ({}); rebuilding it from {}", file_.string(), e.what(),
+              journal_.string());
+    rebuild();
   }
-  dst.close();
 }
 
 void Archive::rebuild() {
   make_folder(journal_);
   const fs::path tmp = file_.string() + ".rebuild.tmp";
+  std::vector<fs::path> files;
+  for (const auto& [object, e] : entries_) files.push_back(e.file);
+  io::h5::ensure_room(tmp, room_for(files));
   {
     File dst(tmp, File::Mode::create_truncate);
     {
@@ -492,6 +518,7 @@ fs::path Archive::write_entry(const std::vector<Result>& results) {
 
 void Archive::merge_entry(const fs::path& entry, const std::vector<Result>& results) {
   try {
+    io::h5::ensure_room(file_, room_for({entry}));
     const File src(entry, File::Mode::read);
     File dst(file_, File::Mode::read_write);
     for (const auto& r : results) merge(src, r.object, entries_.at(r.object), dst);

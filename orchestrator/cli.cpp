@@ -36,7 +36,7 @@ void add_run(CLI::App& app, Args& a) {
   run->add_flag("--resume", a.resume, "continue an existing archive, skipping finished jobs");
   run->add_option("--archive", a.archive, "archive path (default: the sweep's [experiment] archive)");
   run->add_option("--device", a.device, "cpu, cuda or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}));
-  run->add_option("--threads", a.threads, "CPU threads for torch (default: all cores)")->check(CLI::NonNegativeNumber);
+  run->add_option("--threads", a.threads, "CPU threads for torch (default: all cores; under mpirun, each worker its share of its node's cores)")->check(CLI::NonNegativeNumber);
   run->add_flag("--no-report", a.no_report, "do not write the HTML report at the end");
   run->add_flag("--quiet", a.quiet, "print warnings and errors only");
   run->add_flag("--log-json", a.log_json, "one JSON object per event on stdout (warnings and errors still on stderr)");

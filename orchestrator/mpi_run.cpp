@@ -70,7 +70,6 @@ int run_sweep_mpi(const sweep::Sweep& s, const RunOptions& opt) {
   auto& env = *environment;
   auto& world = env.world();
   if (world.size() == 1) return run_sweep(s, opt);
-  if (opt.threads > 0) torch::set_num_threads(opt.threads);
   // GPUs go to the worker ranks of a node: the coordinator computes nothing, so it takes no
   // GPU and np = GPUs + 1 fills a node. Data-parallel groups are made on this communicator.
   // (Collective: every rank splits.)
@@ -93,6 +92,18 @@ int run_sweep_mpi(const sweep::Sweep& s, const RunOptions& opt) {
   log::set_level(std::min(log::level(), log::Level::warn));  // one voice: the coordinator's
   try {
     const auto device = cluster::select_device(opt.device, workers.local_rank(), workers.local_size(), s.cluster.share_gpus);
+    // The workers of a node share its cores and, with share_gpus, its GPU (cluster/device.h).
+    const auto threads = opt.threads > 0                      ? opt.threads
+                         : s.cluster.threads_per_worker > 0 ? static_cast<int>(s.cluster.threads_per_worker)
+                                                            : cluster::threads_per_worker(workers.local_size());
+    torch::set_num_threads(threads);
+    if (device.is_cuda()) {
+      const int gpus = static_cast<int>(torch::cuda::device_count());
+      const int local = workers.local_size();
+      // Workers on this GPU: local ranks r with r % gpus == this one's.
+      const int sharers = local / gpus + (workers.local_rank() % gpus < local % gpus ? 1 : 0);
+      cluster::share_gpu(device, sharers);
+    }
     worker_loop(world, workers, device, s.cluster.heartbeat_s);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "strata: rank %d: %s\n", world.rank(), e.what());

@@ -37,7 +37,12 @@ const spec::Schema<ClusterSpec>& ClusterSpec::schema() {
     spec::Schema<S> s("cluster", "Where and how jobs run (under mpirun, or in one process). Nothing here changes a result.");
     s.add(spec::field(&S::ranks_per_train_job, "ranks_per_train_job",
                       "worker ranks that train one model together (data-parallel)", spec::range(1, 1 << 16), spec::kNoId))
-        .add(spec::field(&S::share_gpus, "share_gpus", "allow more workers on a node than it has GPUs", {}, spec::kNoId))
+        .add(spec::field(&S::share_gpus, "share_gpus",
+                         "allow more workers on a node than it has GPUs (they time-share it, each allowed 1/k of its "
+                         "memory)", {}, spec::kNoId))
+        .add(spec::field(&S::threads_per_worker, "threads_per_worker",
+                         "under mpirun: intra-op CPU threads of each worker rank (0: the node's cores divided by its "
+                         "worker ranks; --threads overrides)", spec::range(0, 4096), spec::kNoId))
         .add(spec::field(&S::retries, "retries", "attempts after the first, each on another rank when one is free",
                          spec::range(0, 100), spec::kNoId))
         .add(spec::field(&S::job_timeout_s, "job_timeout_s", "give up on a job (and its rank) after this long (0: never)",
@@ -123,6 +128,13 @@ Sweep parse_sweep(const std::string& text, const std::filesystem::path& file) {
   if (r.has("/analysis")) s.analysis = spec::read_grid<analysis::AnalysisSpec>(r, "/analysis");
   s.analysis.base.seed = s.experiment.seed;
   if (r.has("/cluster")) s.cluster = spec::read<ClusterSpec>(r, "/cluster");
+  // Each rank of a train job computes whole gradient shards (core/moe/trainer.h).
+  for (const auto& m : s.moe.expand())
+    if (m.grad_shards < s.cluster.ranks_per_train_job)
+      r.fail(r.has("/cluster/ranks_per_train_job") ? "/cluster/ranks_per_train_job" : "/moe/grad_shards",
+             "cluster.ranks_per_train_job = {} needs moe.grad_shards >= {} (each rank computes whole gradient shards; "
+             "the shards, not the ranks, decide the result), but moe.grad_shards = {}",
+             s.cluster.ranks_per_train_job, s.cluster.ranks_per_train_job, m.grad_shards);
   return s;
 }
 

@@ -27,6 +27,7 @@ struct Experiment {
 struct ClusterSpec {
   std::int64_t ranks_per_train_job = 1;
   bool share_gpus = false;
+  std::int64_t threads_per_worker = 0;  // 0: the node's cores / its worker ranks (--threads overrides)
   std::int64_t retries = 1;
   double job_timeout_s = 0;         // 0: none
   double heartbeat_s = 10;          // a worker running a job reports this often (0: never)

@@ -1,5 +1,7 @@
 #include "core/io/h5.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -461,6 +463,27 @@ void copy_object(const File& src, const std::string& src_path, File& dst, const 
   root.remove(dst_path.substr(1));
   if (H5Ocopy(src.id(), src_path.c_str(), dst.id(), dst_path.c_str(), H5P_DEFAULT, lcpl.get()) < 0)
     fail_call(fmt::format("cannot copy {}:{} into {}:{}", src.path().string(), src_path, dst.path().string(), dst_path));
+}
+
+void ensure_room(const std::filesystem::path& path, std::uintmax_t bytes) {
+  std::error_code ec;
+  const bool existed = std::filesystem::exists(path, ec);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const std::string reason = std::strerror(errno);
+    throw StorageError(fmt::format("{}: cannot open for writing: {}", path.string(), reason), reason);
+  }
+  struct stat st {};
+  const off_t size = ::fstat(fd, &st) == 0 ? st.st_size : 0;
+  const int err = ::posix_fallocate(fd, size, static_cast<off_t>(bytes));
+  const bool restored = ::ftruncate(fd, size) == 0;  // the file as it was
+  ::close(fd);
+  if (!existed) std::filesystem::remove(path, ec);
+  if (err != 0 && err != EOPNOTSUPP && err != EINVAL) {
+    const std::string reason = std::strerror(err);
+    throw StorageError(fmt::format("{}: no room to write {} more bytes: {}", path.string(), bytes, reason), reason);
+  }
+  if (!restored) throw StorageError(fmt::format("{}: cannot restore its size: {}", path.string(), std::strerror(errno)), "");
 }
 
 bool library_threadsafe() {

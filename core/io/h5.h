@@ -95,6 +95,11 @@ class File {
 // Copies object `src_path` of `src` to `dst_path` of `dst` (deep copy; parents created).
 void copy_object(const File& src, const std::string& src_path, File& dst, const std::string& dst_path);
 
+// Makes sure `path` (an existing file, or a new one) can grow by `bytes`: space is allocated
+// past its end and given back (StorageError with the system's reason when it cannot be). HDF5
+// crashes inside H5Ocopy when a write of the copy fails (1.10), so copies are checked first.
+void ensure_room(const std::filesystem::path& path, std::uintmax_t bytes);
+
 // Whether this HDF5 library serialises its calls itself, so two threads may use it.
 bool library_threadsafe();
 

@@ -29,6 +29,7 @@ struct MoeConfig {
   double lr = 1e-3;
   std::int64_t epochs = 100;
   std::int64_t batch_size = 256;                          // the authors used 16 (4 for Llama)
+  std::int64_t grad_shards = 1;                           // gradient shards per mini-batch (see trainer.h)
   double load_balance = 0.0, entropy_weight = 0.0;        // optional loss terms (paper)
   double sparsity_cost = 0.0;                             // lambda: + lambda sum_e w_e s_e / L
   std::int64_t sparsity_warmup = 0;                       // epochs over which lambda ramps up from 0
@@ -73,6 +74,11 @@ inline const spec::Schema<MoeConfig>& MoeConfig::schema() {
         .add(spec::field(&S::gate_dim, "gate_dim", "the gate's query dimension (Q)", spec::range(1, 1 << 16)))
         .add(spec::field(&S::epochs, "epochs", "passes over the embedding", spec::range(1, 1 << 24)))
         .add(spec::field(&S::batch_size, "batch_size", "points per mini-batch", spec::range(1, 1 << 24)))
+        .add(spec::field(&S::grad_shards, "grad_shards",
+                         "every mini-batch is cut into this many shards, whose gradients are computed alone and "
+                         "summed in shard order: the model is the same, bit for bit on the CPU, whatever the number "
+                         "of ranks training it ([cluster] ranks_per_train_job may be at most this)",
+                         spec::range(1, 4096)))
         .add(spec::field(&S::load_balance, "load_balance", "weight of the load-balancing term (paper preset)",
                          spec::range(0, 1e6)))
         .add(spec::field(&S::entropy_weight, "entropy_weight",

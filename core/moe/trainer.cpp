@@ -70,8 +70,14 @@ torch::Tensor epoch_permutation(torch::Generator& gen, std::int64_t n) {
   return torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kInt64));
 }
 
-Trainer::Trainer(MoeModel& model, double lr, parallel::ProcessGroup* group)
-    : model_(model), params_(model.trainable()), adam_(params_, lr), group_(group) {}
+Trainer::Trainer(MoeModel& model, double lr, parallel::ProcessGroup* group, std::int64_t shards)
+    : model_(model), params_(model.trainable()), adam_(params_, lr), group_(group), shards_(shards) {
+  if (shards_ < 1) fail_input("moe.grad_shards = {} must be at least 1", shards_);
+  if (distributed(group_) && group_->size() > shards_)
+    fail_input("a train job on {} ranks needs moe.grad_shards >= {} (each rank computes whole gradient shards); "
+               "it is {}",
+               group_->size(), group_->size(), shards_);
+}
 
 void Trainer::synchronize_parameters() {
   if (!distributed(group_)) return;
@@ -88,61 +94,87 @@ void Trainer::synchronize_parameters() {
   }
 }
 
-void Trainer::average_gradients(double share) {
-  std::vector<torch::Tensor> flat;
-  for (const auto& p : params_) {
-    // A rank whose share failed adds nothing (its gradients may be half-computed).
-    const bool mine = p.grad().defined() && !error_;
-    flat.push_back(mine ? p.grad().reshape(-1) * share : torch::zeros({p.numel()}, p.options()));
-  }
-  auto buf = torch::cat(flat);
-  group_->allreduce_sum(buf);
+// The loss of one shard, its gradients left in the parameters' .grad.
+torch::Tensor Trainer::shard_step(const torch::Tensor& X, const torch::Tensor& labels, const torch::Tensor& shard) {
+  adam_.zero_grad();
+  const auto lb = labels.defined() ? labels.index_select(0, shard) : torch::Tensor();
+  const auto loss = model_.batch_loss(X.index_select(0, shard), lb);
+  loss.backward();
+  return loss.detach().to(torch::kFloat64);
+}
+
+void Trainer::set_gradients(const torch::Tensor& flat) {
   std::int64_t at = 0;
   for (auto& p : params_) {
     const auto n = p.numel();
-    p.mutable_grad() = buf.slice(0, at, at + n).view_as(p).clone();  // owned: zero_grad detaches it in place
+    p.mutable_grad() = flat.slice(0, at, at + n).view_as(p).clone();  // owned: zero_grad detaches it in place
     at += n;
   }
 }
 
 torch::Tensor Trainer::step(const torch::Tensor& X, const torch::Tensor& labels, const torch::Tensor& index) {
-  const auto local = distributed(group_) ? index.tensor_split(group_->size())[group_->rank()] : index;
-  adam_.zero_grad();
-  auto summed = torch::zeros({}, X.options().dtype(torch::kFloat64));
-  if (local.size(0) > 0 && !error_) {
+  auto losses = torch::zeros({shards_}, X.options().dtype(torch::kFloat64));
+  const bool many = distributed(group_);
+  if (shards_ == 1 && !many) {  // the whole batch is the one shard: its gradients are used as they are
+    losses[0] = shard_step(X, labels, index) * static_cast<double>(index.size(0));
+    adam_.step();
+    model_.after_step();
+    return losses;
+  }
+  const int ranks = many ? group_->size() : 1, me = many ? group_->rank() : 0;
+  std::int64_t count = 0;
+  for (const auto& p : params_) count += p.numel();
+  auto rows = torch::zeros({shards_, count}, params_.front().options());
+  const auto shards = index.tensor_split(shards_);
+  const double n = static_cast<double>(index.size(0));
+  for (std::int64_t s = me; s < shards_; s += ranks) {
+    const auto& shard = shards[static_cast<std::size_t>(s)];
+    if (shard.size(0) == 0 || error_) continue;
     try {
-      const auto lb = labels.defined() ? labels.index_select(0, local) : torch::Tensor();
-      const auto loss = model_.batch_loss(X.index_select(0, local), lb);
-      loss.backward();
-      summed = loss.detach().to(torch::kFloat64) * static_cast<double>(local.size(0));
+      losses[s] = shard_step(X, labels, shard) * static_cast<double>(shard.size(0));
+      std::vector<torch::Tensor> flat;
+      for (const auto& p : params_)
+        flat.push_back(p.grad().defined() ? p.grad().reshape(-1) : torch::zeros({p.numel()}, p.options()));
+      rows[s].copy_(torch::cat(flat) * (static_cast<double>(shard.size(0)) / n));
     } catch (...) {
       // The other ranks wait for this one in the gradient sum: it goes on taking part, adding
       // nothing, until end_epoch tells every rank (one read-back per epoch, not per step).
-      if (!distributed(group_)) throw;
+      if (!many) throw;
       error_ = std::current_exception();
-      summed = torch::zeros({}, X.options().dtype(torch::kFloat64));
+      rows.zero_();
+      losses.zero_();
     }
   }
-  if (distributed(group_))
-    average_gradients(static_cast<double>(local.size(0)) / static_cast<double>(index.size(0)));
+  if (many) group_->allreduce_sum(rows);
+  // From zero, in shard order: 0 + x is x for every x but -0, which an allreduce also makes +0.
+  auto sum = torch::zeros({count}, rows.options());
+  for (std::int64_t s = 0; s < shards_; ++s) sum += rows[s];
+  set_gradients(sum);
   adam_.step();
   model_.after_step();
-  return summed;
+  return losses;
 }
 
 double Trainer::end_epoch(const torch::Tensor& summed) {
-  if (!distributed(group_)) return summed.item<double>();
-  auto both = torch::stack({summed, torch::full({}, error_ ? 1.0 : 0.0, summed.options())});
-  group_->allreduce_sum(both);
-  const auto host = both.to(torch::kCPU);
-  if (error_) std::rethrow_exception(error_);
-  const auto others = static_cast<int>(host[1].item<double>());
+  auto flags = summed.reshape(-1);
+  double failed = 0;
+  if (distributed(group_)) {
+    auto both = torch::cat({flags, torch::full({1}, error_ ? 1.0 : 0.0, flags.options())});
+    group_->allreduce_sum(both);
+    flags = both.narrow(0, 0, flags.size(0));
+    failed = both[flags.size(0)].item<double>();
+    if (error_) std::rethrow_exception(error_);
+  }
+  const auto others = static_cast<int>(failed);
   if (others == 1)
     throw parallel::GroupFailure("stopped: another rank of its data-parallel group failed during training");
   if (others > 1)
     throw parallel::GroupFailure(
         fmt::format("stopped: {} other ranks of its data-parallel group failed during training", others));
-  return host[0].item<double>();
+  const auto host = flags.to(torch::kCPU).contiguous();
+  double total = 0;
+  for (std::int64_t s = 0; s < host.size(0); ++s) total += host[s].item<double>();  // in shard order
+  return total;
 }
 
 TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const MoeConfig& cfg, torch::Device device,
@@ -164,7 +196,7 @@ TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const
     model = make_model(cfg, inputs.X, init_gen, device);
   });
   const auto N = Xd.size(0);
-  Trainer trainer(*model, cfg.lr, group);
+  Trainer trainer(*model, cfg.lr, group, cfg.grad_shards);
   trainer.synchronize_parameters();
 
   TrainResult r;
@@ -172,7 +204,7 @@ TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const
   for (std::int64_t epoch = 0; epoch < cfg.epochs; ++epoch) {
     const auto order = epoch_permutation(order_gen, N).to(device);
     model->begin_epoch(epoch);
-    auto total = torch::zeros({}, Xd.options().dtype(torch::kFloat64));
+    auto total = torch::zeros({cfg.grad_shards}, Xd.options().dtype(torch::kFloat64));
     for (const auto& batch : order.split(cfg.batch_size)) total += trainer.step(Xd, labels_d, batch);
     r.loss.push_back(trainer.end_epoch(total) / static_cast<double>(N));  // the one read-back per epoch
     log::debug("moe: epoch {}/{} loss {:.6g}", epoch + 1, cfg.epochs, r.loss.back());

@@ -8,13 +8,17 @@
 //      broadcast from rank 0 when a process group of several ranks is given;
 //   3. every epoch: a permutation of the points from shuffle_generator(seed) (one draw per
 //      epoch), cut into consecutive mini-batches of batch_size (the last one may be smaller);
-//      each rank takes its contiguous share of every batch (tensor_split), computes the mean
-//      loss of its share, scales its gradients by share/batch and sums them over ranks (equal
-//      to allreduce_sum / size when the shares are equal, and exact for losses that are means
-//      over points when they are not), then Adam (core/moe/optimizer.h, defaults but lr) steps
-//      and the model projects its parameters (unit-norm dictionary columns);
-//   4. the loss of an epoch is the mean over its points of the batch losses (each batch weighted
-//      by its size; the plain mean over batches when all batches have the same size);
+//      each mini-batch is cut into grad_shards consecutive shards (tensor_split). The batch's
+//      loss is sum_s (n_s / n) loss(shard s); each shard's gradient is computed alone, scaled by
+//      n_s / n, and the shard gradients are added in shard order, starting from zero. With a
+//      group of R ranks, rank r computes the shards s with s % R == r and puts them in its rows
+//      of a [grad_shards, P] buffer of zeros; an allreduce_sum of that buffer adds only zeros to
+//      each row (exact), so every rank holds every shard's gradient as computed, and the ordered
+//      sum is the one of a single process: the model does not depend on R (bit for bit on the
+//      CPU). Then Adam (core/moe/optimizer.h, defaults but lr) steps and the model projects its
+//      parameters (unit-norm dictionary columns);
+//   4. the loss of an epoch is the mean over its points of the shard losses (each shard weighted
+//      by its size), summed per shard over the epoch and then over shards in shard order;
 //   5. evaluation on all points without gradients.
 // With a group of several ranks, a rank that fails tells the others at the next collective
 // point (after its setup, at the end of an epoch) and every rank throws, none left waiting.
@@ -69,31 +73,36 @@ torch::Tensor epoch_permutation(torch::Generator& gen, std::int64_t n);
 
 class Trainer {
  public:
-  Trainer(MoeModel& model, double lr, parallel::ProcessGroup* group);
+  // `shards`: gradient shards per mini-batch (MoeConfig::grad_shards); a group may have at most
+  // that many ranks.
+  Trainer(MoeModel& model, double lr, parallel::ProcessGroup* group, std::int64_t shards = 1);
 
   // Every rank takes rank 0's parameters (no-op for a single process).
   void synchronize_parameters();
 
-  // One optimiser step on this rank's share of the mini-batch `index` (rows of X and labels,
-  // all on the model's device). Returns this rank's loss times its share of points, as a
-  // device scalar (float64), so that epochs add these up without reading them back.
-  // With a group of several ranks, an error in this rank's share is kept (not thrown) and
+  // One optimiser step on the mini-batch `index` (rows of X and labels, all on the model's
+  // device), of which this rank computes its shards. Returns [shards] float64 on the device:
+  // each shard's loss times its points for this rank's shards, zero for the others, so that
+  // epochs add these up without reading them back.
+  // With a group of several ranks, an error in this rank's shards is kept (not thrown) and
   // the rank goes on taking part in the gradient sums, adding nothing, until end_epoch.
   torch::Tensor step(const torch::Tensor& X, const torch::Tensor& labels, const torch::Tensor& index);
 
-  // The epoch's summed loss over all ranks from this rank's sum of step() results (the one
-  // read-back of the epoch). Collective with a group: when some rank's share failed, every
-  // rank throws (that rank its own error, the others parallel::GroupFailure), so no rank is
-  // left waiting in a collective.
+  // The epoch's summed loss from this rank's sum of step() results: the shards' sums over all
+  // ranks, added in shard order (the one read-back of the epoch). Collective with a group:
+  // when some rank's share failed, every rank throws (that rank its own error, the others
+  // parallel::GroupFailure), so no rank is left waiting in a collective.
   double end_epoch(const torch::Tensor& summed);
 
  private:
-  void average_gradients(double share);
+  torch::Tensor shard_step(const torch::Tensor& X, const torch::Tensor& labels, const torch::Tensor& shard);
+  void set_gradients(const torch::Tensor& flat);
 
   MoeModel& model_;
   std::vector<torch::Tensor> params_;
   Adam adam_;
   parallel::ProcessGroup* group_;
+  std::int64_t shards_;
   std::exception_ptr error_;  // the failure of this rank's share, kept until end_epoch
 };
 

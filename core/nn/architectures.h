@@ -13,21 +13,12 @@
 
 namespace strata::nn {
 
-std::unique_ptr<Encoder> make_bert(const ModelConfig& cfg, const std::filesystem::path& dir,
-                                   torch::ScalarType dtype, torch::Device device);
-std::unique_ptr<Encoder> make_roberta(const ModelConfig& cfg, const std::filesystem::path& dir,
-                                      torch::ScalarType dtype, torch::Device device);
-std::unique_ptr<Encoder> make_gpt2(const ModelConfig& cfg, const std::filesystem::path& dir,
-                                   torch::ScalarType dtype, torch::Device device);
-std::unique_ptr<Encoder> make_llama(const ModelConfig& cfg, const std::filesystem::path& dir,
-                                    torch::ScalarType dtype, torch::Device device);
-std::unique_ptr<Encoder> make_mistral(const ModelConfig& cfg, const std::filesystem::path& dir,
-                                      torch::ScalarType dtype, torch::Device device);
-std::unique_ptr<Encoder> make_qwen2(const ModelConfig& cfg, const std::filesystem::path& dir,
-                                    torch::ScalarType dtype, torch::Device device);
+// The signature of every architecture's factory (each defined in its own file: bert.cpp, ...).
+using EncoderMaker = std::unique_ptr<Encoder>(const ModelConfig& cfg, const std::filesystem::path& dir,
+                                              torch::ScalarType dtype, torch::Device device);
+EncoderMaker make_bert, make_roberta, make_gpt2, make_llama, make_mistral, make_qwen2;
 
-using EncoderFactory = std::unique_ptr<Encoder> (*)(const ModelConfig& cfg, const std::filesystem::path& dir,
-                                                    torch::ScalarType dtype, torch::Device device);
+using EncoderFactory = EncoderMaker*;
 struct Architecture {
   std::string model_type;  // config.json's model_type
   EncoderFactory make;

@@ -100,7 +100,7 @@ class Truth:
     def __init__(self, catalog):
         self.dims = {}      # embedding name -> per-row true dimension
         spec = (catalog.corpus.config.get("synthetic") if catalog.corpus else None) or {}
-        strata = spec.get("strata") or []
+        strata = spec.get("stratum") or []  # the [[corpus.synthetic.stratum]] tables
         true_dim = np.array([float(s.get("dim", np.nan)) for s in strata], dtype=np.float64)
         for e in catalog.embeddings:
             truth = catalog.get(f"{e.path}/truth")

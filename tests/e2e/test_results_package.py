@@ -58,7 +58,7 @@ assert np.isclose(row.weighted_sparsity, np.sum(h["weighted_sparsity"] * sizes) 
 # Spearman's rho of the estimate against each found stratum's true dimension (the mean over its points).
 from scipy.stats import spearmanr  # noqa: E402
 
-true_dim = np.array([s["dim"] for s in spec["strata"]], dtype=np.float64)[truth]
+true_dim = np.array([s["dim"] for s in spec["stratum"]], dtype=np.float64)[truth]
 per_stratum = np.array([true_dim[labels == s].mean() for s in range(len(sizes))])
 assert np.isclose(row.spearman_dim_twonn, spearmanr(h["dims/twonn"], per_stratum).statistic), row.spearman_dim_twonn
 

@@ -157,8 +157,8 @@ def _tree(path, volatile=VOLATILE_ATTRS):
                 walk(obj, full + "/")
             else:
                 data = obj[()]
-                if isinstance(data, np.ndarray) and data.dtype.kind in "fiub":
-                    payload = data.tobytes()
+                if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind in "fiub":
+                    payload = np.asarray(data).tobytes()  # bit for bit: NaN equals NaN
                 else:
                     payload = _plain(data)
                 out[full] = ("dataset", attrs(obj), str(obj.dtype), obj.shape, payload)
@@ -179,7 +179,7 @@ def _plain(v):
     if isinstance(v, (list, tuple)):
         return [_plain(x) for x in v]
     if isinstance(v, np.generic):
-        return v.item()
+        return (str(v.dtype), v.tobytes()) if v.dtype.kind in "fiub" else v.item()
     return v
 
 

@@ -119,6 +119,8 @@ def assert_same_datasets(a, b):
     assert sorted(da) == sorted(db), f"different datasets: {sorted(set(da) ^ set(db))}"
     for k in da:
         x, y = da[k], db[k]
+        if isinstance(x, np.generic) and x.dtype.kind in "fiu":  # a scalar dataset
+            x, y = np.asarray(x), np.asarray(y)
         if isinstance(x, np.ndarray) and x.dtype.kind in "fiu":
             assert x.shape == y.shape and x.dtype == y.dtype, k
             assert np.array_equal(x, y, equal_nan=True), f"{k} differs"

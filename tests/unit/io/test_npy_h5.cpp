@@ -1,5 +1,9 @@
 #include <torch/torch.h>
 
+#include <sys/resource.h>
+
+#include <csignal>
+
 #include <filesystem>
 #include <fstream>
 
@@ -80,4 +84,38 @@ TEST_CASE("a damaged HDF5 file is reported, not crashed on", "[h5]") {
   std::ofstream(d / "junk.h5") << "not hdf5";
   CHECK_FALSE(io::h5::is_readable(d / "junk.h5"));
   CHECK_THROWS_AS(io::h5::File(d / "junk.h5", io::h5::File::Mode::read), InputError);
+}
+
+TEST_CASE("ensure_room refuses a file that cannot grow, and leaves it as it was", "[h5]") {
+  const auto d = tmpdir("room");
+  const fs::path f = d / "a.bin";
+  { std::ofstream(f) << std::string(1000, 'x'); }
+  // A process whose files may not pass 64 KiB sees what a writer on a full disk sees.
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit old{};
+  REQUIRE(getrlimit(RLIMIT_FSIZE, &old) == 0);
+  rlimit low = old;
+  low.rlim_cur = 64 * 1024;
+  REQUIRE(setrlimit(RLIMIT_FSIZE, &low) == 0);
+  std::string refused;
+  try {
+    io::h5::ensure_room(f, 1 << 20);
+  } catch (const StorageError& e) {
+    refused = e.reason();
+  }
+  const bool small_ok = [&] {
+    try {
+      io::h5::ensure_room(f, 1000);
+      io::h5::ensure_room(d / "new.bin", 1000);
+      return true;
+    } catch (const StorageError&) {
+      return false;
+    }
+  }();
+  setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, old_handler);
+  CHECK(refused == "File too large");
+  CHECK(small_ok);
+  CHECK(fs::file_size(f) == 1000);
+  CHECK_FALSE(fs::exists(d / "new.bin"));
 }

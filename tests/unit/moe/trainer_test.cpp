@@ -183,31 +183,48 @@ TEST_CASE("train_moe rejects data it cannot use", "[moe]") {
   CHECK_THROWS_AS(train_moe(torch::zeros({0, 12}), {}, tiny_config(), torch::kCPU), strata::InputError);
 }
 
-TEST_CASE("two data-parallel ranks train the same model as one process", "[moe]") {
-  const auto X = blobs(64, 4);
-  auto c = tiny_config();
-  c.entropy_weight = 0.05;  // a mean over points, so shards average exactly
-  c.epochs = 2;
-  const auto single = train_moe(X, {}, c, torch::kCPU);
-  ThreadWorld world(2);
-  std::vector<TrainResult> ranks(2);
+// Trains on `ranks` thread ranks; returns each rank's result.
+std::vector<TrainResult> train_on_ranks(const torch::Tensor& X, const MoeConfig& c, int ranks) {
+  ThreadWorld world(ranks);
+  std::vector<TrainResult> out(static_cast<std::size_t>(ranks));
   std::vector<std::thread> threads;
-  for (int r = 0; r < 2; ++r)
+  for (int r = 0; r < ranks; ++r)
     threads.emplace_back([&, r] {
       ThreadGroup g(world, r);
-      ranks[r] = train_moe(X, {}, c, torch::kCPU, &g);
+      out[static_cast<std::size_t>(r)] = train_moe(X, {}, c, torch::kCPU, &g);
     });
   for (auto& t : threads) t.join();
-  for (const auto& r : ranks) {
-    REQUIRE(r.loss.size() == single.loss.size());
-    for (std::size_t i = 0; i < r.loss.size(); ++i) CHECK_THAT(r.loss[i], Catch::Matchers::WithinRel(single.loss[i], 1e-5));
-    for (std::size_t i = 0; i < r.params.size(); ++i)
-      CHECK(torch::allclose(r.params[i].second, single.params[i].second, 1e-4, 1e-5));
-  }
-  for (std::size_t i = 0; i < ranks[0].params.size(); ++i)
-    CHECK(torch::equal(ranks[0].params[i].second, ranks[1].params[i].second));
+  return out;
 }
 
+TEST_CASE("the gradient shards, not the ranks, decide the model: 1, 2 and 3 ranks agree bit for bit", "[moe]") {
+  const auto X = blobs(70, 4);  // 70 = 16 + 16 + 16 + 16 + 6: a last batch with empty shards
+  auto c = tiny_config();
+  c.entropy_weight = 0.05;
+  c.load_balance = 0.1;  // batch-level terms: each shard's own, weighted by its size
+  c.sparsity_cost = 0.02;
+  c.grad_shards = 6;
+  c.epochs = 3;
+  const auto single = train_moe(X, {}, c, torch::kCPU);
+  for (int ranks : {2, 3}) {
+    const auto results = train_on_ranks(X, c, ranks);
+    for (const auto& r : results) check_identical(r, single);
+  }
+  // The shards change the model (another loss for batch-level terms, another sum order).
+  auto one = c;
+  one.grad_shards = 1;
+  CHECK_FALSE(train_moe(X, {}, one, torch::kCPU).loss == single.loss);
+}
+
+TEST_CASE("a group larger than the gradient shards is refused", "[moe]") {
+  auto c = tiny_config();
+  auto gen = init_generator(c.seed);
+  auto model = make_model(c, blobs(20, 1), gen, torch::kCPU);
+  ThreadWorld world(3);
+  ThreadGroup g(world, 0);  // the check needs no collective
+  CHECK_THROWS_WITH(Trainer(*model, c.lr, &g, 2),
+                    strata::test::HasSubstring("a train job on 3 ranks needs moe.grad_shards >= 3"));
+}
 
 // Runs `fn(group, rank)` on two thread ranks; returns what each threw ("" for nothing; an
 // InputError's message prefixed with "input: ", a GroupFailure's with "group: ").
@@ -250,9 +267,9 @@ TEST_CASE("a rank whose share of a step fails makes every rank throw at the epoc
   const auto errors = on_two_ranks([&](strata::parallel::ProcessGroup& g, int rank) {
     auto gen = init_generator(cfg.seed);
     auto model = make_model(cfg, X, gen, torch::kCPU);
-    Trainer trainer(*model, cfg.lr, &g);
+    Trainer trainer(*model, cfg.lr, &g, 2);
     trainer.synchronize_parameters();
-    auto total = torch::zeros({}, torch::kFloat64);
+    auto total = torch::zeros({2}, torch::kFloat64);
     const auto batches = torch::arange(48).split(cfg.batch_size);
     for (std::size_t b = 0; b < batches.size(); ++b) {
       // Rank 1's second share has the wrong width: its model cannot take it.
@@ -274,8 +291,10 @@ TEST_CASE("end_epoch sums the ranks' losses when none failed", "[moe]") {
   const auto errors = on_two_ranks([&](strata::parallel::ProcessGroup& g, int rank) {
     auto gen = init_generator(1);
     auto model = make_model(tiny_config(), torch::ones({2, 12}), gen, torch::kCPU);
-    Trainer trainer(*model, 1e-2, &g);
-    sums[rank] = trainer.end_epoch(torch::full({}, rank == 0 ? 1.5 : 2.25, torch::kFloat64));
+    Trainer trainer(*model, 1e-2, &g, 2);
+    // Each rank's shard in its own row: the sum is the same in shard order whoever computed it.
+    sums[rank] = trainer.end_epoch(rank == 0 ? torch::tensor({1.5, 0.0}, torch::kFloat64)
+                                             : torch::tensor({0.0, 2.25}, torch::kFloat64));
   });
   CHECK(errors == std::vector<std::string>{"", ""});
   CHECK(sums == std::vector<double>{3.75, 3.75});

@@ -15,7 +15,7 @@ namespace {
 std::vector<JobNode> graph(const std::string& cluster) {
   const std::string text =
       "[experiment]\nname = \"x\"\n[corpus.synthetic]\ndim = 8\n[[corpus.synthetic.stratum]]\nname = \"a\"\n"
-      "dim = 2\npoints = 30\n[moe]\natoms = [4, 6]\nsparsity = [1, 2]\nstrata = [2, 3]\n[analysis]\n"
+      "dim = 2\npoints = 30\n[moe]\natoms = [4, 6]\nsparsity = [1, 2]\ngrad_shards = 3\nstrata = [2, 3]\n[analysis]\n"
       "null_model = true\n[cluster]\n" + cluster + "\n";
   const auto s = sweep::parse_sweep(text, "s.toml");
   return job_graph(s, plan::make_plan(s));
@@ -46,17 +46,26 @@ TEST_CASE("ranks_per_train_job: train jobs ask for the ranks, no job id changes"
     if (n.request.kind == "train") CHECK(workers::JobRequest::deserialize(n.request.serialize()).ranks == 3);
 }
 
+namespace {
+// The message of the sweep's refusal ("" for none).
+std::string refusal(const std::string& cluster) {
+  try {
+    graph(cluster);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
 TEST_CASE("ranks_per_train_job below 1 is refused with its place", "[sweep]") {
-  try {
-    graph("ranks_per_train_job = 0");
-    FAIL("no error");
-  } catch (const InputError& e) {
-    CHECK_THAT(e.what(), Catch::Matchers::StartsWith("s.toml:16:23: cluster.ranks_per_train_job = 0 is out of range"));
-  }
-  try {
-    graph("ranks_per_train = 2");
-    FAIL("no error");
-  } catch (const InputError& e) {
-    CHECK_THAT(e.what(), strata::test::HasSubstring("(did you mean 'ranks_per_train_job'?)"));
-  }
+  CHECK_THAT(refusal("ranks_per_train_job = 0"),
+             Catch::Matchers::StartsWith("s.toml:17:23: cluster.ranks_per_train_job = 0 is out of range"));
+  CHECK_THAT(refusal("ranks_per_train = 2"), strata::test::HasSubstring("(did you mean 'ranks_per_train_job'?)"));
+}
+
+TEST_CASE("more ranks per train job than gradient shards is refused with its place", "[sweep]") {
+  CHECK_THAT(refusal("ranks_per_train_job = 4"),
+             Catch::Matchers::StartsWith("s.toml:17:23: cluster.ranks_per_train_job = 4 needs moe.grad_shards >= 4"));
+  CHECK(refusal("ranks_per_train_job = 3").empty());
 }
