@@ -190,6 +190,8 @@ void Archive::start() {
     record_sweep();
   } catch (const StorageError& e) {
     broken(e, file_.string() + ": cannot write");
+  } catch (const RunError& e) {  // HDF5 does not always record the system's reason
+    broken(StorageError(e.what(), ""), file_.string() + ": cannot write");
   }
 }
 
@@ -525,6 +527,8 @@ void Archive::merge_entry(const fs::path& entry, const std::vector<Result>& resu
     dst.close();
   } catch (const StorageError& e) {
     broken(e, file_.string() + ": cannot write (its journal has the results)");
+  } catch (const RunError& e) {  // HDF5 does not always record the system's reason
+    broken(StorageError(e.what(), ""), file_.string() + ": cannot write (its journal has the results)");
   }
 }
 

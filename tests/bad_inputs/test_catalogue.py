@@ -307,13 +307,17 @@ def table_case(name, filename, text, needles):
 
 
 def table_cases():
-    table_case("CSV quote never closed", "t.csv", 'text,label\n"apple river,0\nstone,1\n', ["t.csv:2", "not closed"])
-    table_case("CSV text in the label column", "t.csv", "text,label\napple,0\nriver,positive\n", ["t.csv:3", "positive"])
-    table_case("CSV too many columns", "t.csv", "text,label\napple,0,extra\n", ["t.csv:2"])
-    table_case("CSV without a text column", "t.csv", "words,label\napple,0\n", ["text"])
-    table_case("CSV header only", "t.csv", "text,label\n", ["no rows"])
+    table_case("CSV quote never closed", "t.csv", 'text,label,source\n"apple river,0,a\nstone,1,a\n',
+               ["t.csv:2", "not closed"])
+    table_case("CSV text in the label column", "t.csv", "text,label,source\napple,0,a\nriver,positive,a\n",
+               ["t.csv:3", "positive"])
+    table_case("CSV too many columns", "t.csv", "text,label,source\napple,0,a,extra\n", ["t.csv:2"])
+    table_case("CSV without a text column", "t.csv", "words,label,source\napple,0,a\n", ["text"])
+    table_case("CSV without a source column", "t.csv", "text,label\napple,0\n", ["source"])
+    table_case("CSV header only", "t.csv", "text,label,source\n", ["no rows"])
     table_case("CSV empty", "t.csv", "", [])
-    table_case("JSONL garbage line", "t.jsonl", '{"text": "apple", "label": 0}\nthis is not json\n', ["t.jsonl:2", "JSON"])
+    table_case("JSONL garbage line", "t.jsonl", '{"text": "apple", "label": 0, "source": "a"}\nthis is not json\n',
+               ["t.jsonl:2", "JSON"])
     table_case("JSONL an array", "t.jsonl", '[1, 2]\n', ["t.jsonl:1"])
     table_case("JSONL text a number", "t.jsonl", '{"text": 5, "label": 0}\n', ["t.jsonl:1", "text"])
     table_case("JSONL label a word", "t.jsonl", '{"text": "apple", "label": "pos"}\n', ["t.jsonl:1", "pos"])
