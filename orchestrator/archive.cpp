@@ -446,7 +446,11 @@ std::vector<bool> Archive::check_done(const std::vector<Job>& jobs) const {
       std::optional<std::string> held;
       if (e != entries_.end()) held = e->second.id;
       else if (in_archive) held = root->open(rel).attr_string("job_id").value_or("?");
-      if (held && *held != j.id)
+      if (held && *held != j.id && j.replace)
+        log::warn("{}: {} holds {} from another configuration (job {}); computing them again (job {}); what was "
+                  "made from the old ones is kept and reads as stale",
+                  file_.string(), j.object, j.what, *held, j.id);
+      else if (held && *held != j.id)
         fail_input("{}: {} already holds {} from another configuration (job {} here, {} in the archive); "
                    "use another --archive",
                    file_.string(), j.object, j.what, j.id, *held);

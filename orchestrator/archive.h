@@ -84,9 +84,11 @@ class Archive {
   // For many jobs at once (one archive open): whether each is finished with its id, after
   // refusing (InputError) any whose object exists with another id. `what` names the kind of
   // object for that message ("embeddings", ...); empty: not checked (e.g. an intermediate
-  // object that is replaced when it comes from another configuration).
+  // object that is replaced when it comes from another configuration). With `replace`, an
+  // object held with another id is reported (a warning) and counted as not done.
   struct Job {
     std::string object, id, what;
+    bool replace = false;  // held from another configuration: computed again (a warning), not refused
   };
   std::vector<bool> check_done(const std::vector<Job>& jobs) const;
   // Records a failed job in the archive (not the journal: it will be retried on resume).

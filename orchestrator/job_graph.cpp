@@ -38,6 +38,7 @@ void add_embed(const plan::EmbedJob& e, double rows, std::vector<JobNode>& nodes
   j.config = e.config;
   j.what = "embeddings";
   j.label = "embeddings " + e.name;
+  j.replace_on_change = true;
   if (e.shards.empty()) {
     std::vector<workers::JobInput> inputs{{"corpus", "/corpus"}};
     if (spec.kind == "null_model") inputs.push_back({"source", "/embeddings/" + e.null_of});
@@ -66,6 +67,21 @@ void add_embed(const plan::EmbedJob& e, double rows, std::vector<JobNode>& nodes
   j.label = fmt::format("embeddings {} ({} shards merged)", e.name, count);
   j.request = {object, e.id, "embed", spec::to_json(merge), merge_inputs, rows, ""};
   nodes.push_back(j);
+}
+
+// What each result is made from, by job id, so that a reader can tell a result whose input
+// was computed again since (e.g. a replaced embedding) from a current one.
+void record_inputs(std::vector<JobNode>& nodes) {
+  std::map<std::string, const JobNode*> by_object;
+  for (const auto& n : nodes) by_object[n.request.object] = &n;
+  for (auto& n : nodes) {
+    auto inputs = nlohmann::json::object();
+    for (const auto& in : n.request.inputs) {
+      const auto it = by_object.find(in.object);
+      if (it != by_object.end() && !it->second->intermediate) inputs[in.object] = it->second->request.id;
+    }
+    n.attrs["input_jobs"] = inputs.dump();
+  }
 }
 
 }  // namespace
@@ -112,6 +128,7 @@ std::vector<JobNode> job_graph(const sweep::Sweep& s, const plan::Plan& p) {
     j.attrs = {{"train_id", a.train_id}, {"embedding", a.embedding}};
     nodes.push_back(j);
   }
+  record_inputs(nodes);
   return nodes;
 }
 

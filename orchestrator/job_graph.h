@@ -23,8 +23,14 @@ struct JobNode {
   // Its object only feeds other jobs (an embedding shard): not needed once they are done,
   // and replaced when it is there from another configuration.
   bool intermediate = false;
+  // Under --resume, an object held from another configuration is computed again (an
+  // embedding after a batching or model change) instead of refusing the archive; what was
+  // made from the old one stays, and reads as stale (its `input_jobs` name the old job).
+  bool replace_on_change = false;
 };
 
+// Every node's attrs["input_jobs"] is a JSON object {input object: its job id} of the inputs
+// it is made from (intermediate ones aside).
 std::vector<JobNode> job_graph(const sweep::Sweep& s, const plan::Plan& p);
 
 }  // namespace strata

@@ -73,7 +73,8 @@ class Scheduler {
   // What the archive already holds (one open for all jobs); conflicts are refused here.
   void find_finished() {
     std::vector<Archive::Job> keys;
-    for (const auto& n : nodes_) keys.push_back({n.request.object, n.request.id, n.intermediate ? "" : n.what});
+    for (const auto& n : nodes_)
+      keys.push_back({n.request.object, n.request.id, n.intermediate ? "" : n.what, n.replace_on_change});
     std::vector<bool> done;
     // Conflicts are refused before the archive's first write (start).
     writer_.run([&](Archive& a) {

@@ -31,9 +31,29 @@ std::vector<double> vec(const Group& g, const std::string& name) {
   return {t.data_ptr<double>(), t.data_ptr<double>() + t.numel()};
 }
 
-std::string run_line(const std::string& id, const Group& r) {
+// A result whose input was computed again since (input_jobs names another job than the input
+// now holds) is stale: what it says is about data the archive no longer has.
+std::string stale_because(const Group& root, const Group& r) {
+  const auto inputs = nlohmann::json::parse(r.attr_string("input_jobs").value_or("{}"), nullptr, false);
+  if (!inputs.is_object()) return "";
+  for (const auto& [object, id] : inputs.items()) {
+    const std::string rel = object.empty() ? object : object.substr(1);
+    const std::string now = root.exists(rel) ? root.open(rel).attr_string("job_id").value_or("") : "";
+    const std::string was = id.is_string() ? id.get<std::string>() : "?";
+    if (now != was) return fmt::format("made from {} (job {}), which now holds job {}", object, was, now.empty() ? "none" : now);
+  }
+  return "";
+}
+
+std::string status_of(const Group& root, const Group& r) {
   const auto status = r.attr_string("status").value_or("?");
+  return status == "done" && !stale_because(root, r).empty() ? "stale" : status;
+}
+
+std::string run_line(const Group& root, const std::string& id, const Group& r) {
+  const auto status = status_of(root, r);
   const auto cfg = nlohmann::json::parse(r.attr_string("config").value_or("{}"), nullptr, false);
+  if (status == "stale") return fmt::format("  {} {:<8} {}\n", id, status, stale_because(root, r));
   if (status != "done" || cfg.is_discarded())
     return fmt::format("  {} {:<8} {}\n", id, status, r.attr_string("error").value_or(""));
   const auto set = cfg.value("sparsity", std::vector<std::int64_t>{});
@@ -195,8 +215,8 @@ std::string summarize_archive(const std::filesystem::path& archive, bool with_ta
                        "embedding", "S", "E", "atoms", "seed", "gate", "loss", "entropy", "ARI", "NMI", "Table 2");
     for (const auto& id : ids) {
       const auto r = runs.open(id);
-      out += run_line(id, r);
-      if (r.attr_string("status").value_or("") == "done") done.push_back(id);
+      out += run_line(root, id, r);
+      if (status_of(root, r) == "done") done.push_back(id);
     }
   }
   if (with_tables && !done.empty()) {

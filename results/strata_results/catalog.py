@@ -154,6 +154,8 @@ class Catalog:
         self.runs = self._children("runs", Run)
         for r in self.runs:
             r.trained = self.trained.get(r.train_id)
+        for job in [*self.embeddings, *self.trained.values(), *self.runs]:
+            self._mark_stale(job)
 
     def close(self):
         self.file.close()
@@ -167,6 +169,23 @@ class Catalog:
             self.close()
             raise NotAnArchive(f"{self.path}: archive format {version} is newer than this package reads "
                                f"({SUPPORTED_FORMAT}); read it with the strata_results of the strata that wrote it")
+
+    def _mark_stale(self, job):
+        """A result made from an input that was computed again since (its `input_jobs` name
+        another job than the input holds now) reads as status "stale", the reason as its error."""
+        if job.status != "done":
+            return
+        try:
+            inputs = json.loads(as_text(job.attrs.get("input_jobs") or "{}"))
+        except (ValueError, TypeError):
+            return
+        for obj, jid in (inputs.items() if isinstance(inputs, dict) else ()):
+            group = self.file.get(obj)
+            now = plain(group.attrs.get("job_id")) if isinstance(group, h5py.Group) else None
+            if now != jid:
+                job.status = "stale"
+                job.error = f"made from {obj} (job {jid}), which now holds job {now or 'none'}"
+                return
 
     def _children(self, name, cls):
         if name not in self.file:

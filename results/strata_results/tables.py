@@ -21,7 +21,7 @@ STRATUM_NAMES = {"sizes": "size", "entropy_by_stratum": "entropy"}
 NOT_PER_STRATUM = ("ci/",)
 PER_DOMAIN = ("_by_domain",)
 # Attributes that describe a job rather than measure it; kept out of the metric columns.
-JOB_ATTRS = ("config",)
+JOB_ATTRS = ("config", "input_jobs")  # read through Job.status (stale) instead
 
 
 def cell(value):

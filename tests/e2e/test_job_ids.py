@@ -1,14 +1,19 @@
-"""Job ids cover what changes a result: a batching change recomputes the embedding (its values
-depend on the batches under mean-with-padding), a model folder replaced in place is recomputed,
-and `strata embed` followed by `strata run --resume` over the same table and model reuses the
-embedding instead of refusing the archive."""
+"""Job ids cover what changes a result: on --resume, a batching change recomputes the embedding
+(its values depend on the batches under mean-with-padding), a model folder replaced in place is
+recomputed, and what was made from the old embedding stays in the archive but reads as stale
+(strata's summary and strata_results); `strata embed` followed by `strata run --resume` over
+the same table and model reuses the embedding instead of refusing the archive."""
 import json
 import shutil
+import sys
 
 import h5py
 import numpy as np
 
 from strata_test import SOURCE, minilm_or_skip, scratch, strata
+
+sys.path.insert(0, str(SOURCE / "results"))
+import strata_results as sr  # noqa: E402
 
 MODEL = minilm_or_skip()
 
@@ -66,28 +71,47 @@ def embedding(archive):
         return f["embeddings/m/data"][()], f["embeddings/m"].attrs["job_id"]
 
 
+def statuses(archive):
+    """{object: status} of the trained models and runs, as strata_results reads them."""
+    a = sr.open(archive)
+    return {**{t.path: t.status for t in a.catalog.trained.values()}, **{r.path: r.status for r in a.catalog.runs}}
+
+
 # 1. A batching change is a change of result under mean-with-padding: another embedding id, so
-# the archive holding the old one refuses to continue instead of reusing stale vectors.
+# --resume computes the embedding again (with a warning) instead of reusing stale vectors.
 archive = tmp / "batching.h5"
 done, reused = events(sweep("batching", batch_size=4), archive)
 assert "/embeddings/m" in done and not reused, (done, reused)
-_, id_before = embedding(archive)
+vectors_before, id_before = embedding(archive)
+first = statuses(archive)
+assert first and set(first.values()) == {"done"}, first
 p = strata("run", sweep("batching", batch_size=7), "--archive", archive, "--resume", "--threads", "1",
-           "--no-report", check=False)
-assert p.returncode == 2 and "already holds embeddings from another configuration" in p.stderr, p.stderr
-print("batching change: a new embedding id, stale vectors refused")
+           "--no-report", "--log-json")
+assert "holds embeddings from another configuration" in p.stderr and "computing them again" in p.stderr, p.stderr
+done = {json.loads(l)["job"] for l in p.stdout.splitlines() if json.loads(l)["event"] == "job_done"}
+assert "/embeddings/m" in done, done
+vectors_after, id_after = embedding(archive)
+assert id_after != id_before and vectors_after.shape == vectors_before.shape
+assert not np.array_equal(vectors_after, vectors_before)  # mean-with-padding: the batches show
+# What the old vectors made is kept, and reads as stale; the new results are done.
+now = statuses(archive)
+assert {k: v for k, v in now.items() if k in first} == {k: "stale" for k in first}, now
+assert [v for k, v in now.items() if k not in first] and all(v == "done" for k, v in now.items() if k not in first)
+summary = strata("inspect", archive).stdout
+assert "stale" in summary and "made from /embeddings/m" in summary, summary
+print(f"batching change: embedding recomputed (job {id_before} -> {id_after}); {len(first)} old results stale")
 
 # The same sweep again reuses everything.
-done, reused = events(sweep("batching", batch_size=4), archive, "--resume")
+done, reused = events(sweep("batching", batch_size=7), archive, "--resume")
 assert not done and "/embeddings/m" in reused, (done, reused)
 
-# 2. A model folder replaced in place (same path, other content) gets another id: refused too.
+# 2. A model folder replaced in place (same path, other content) gets another id: recomputed.
 config = json.loads((model / "config.json").read_text())
 (model / "config.json").write_text(json.dumps(config, indent=1) + "\n")  # same model, other bytes
-p = strata("run", sweep("batching", batch_size=4), "--archive", archive, "--resume", "--threads", "1",
-           "--no-report", check=False)
-assert p.returncode == 2 and "from another configuration" in p.stderr, p.stderr
-print("model folder replaced in place: a new id, not reused")
+done, reused = events(sweep("batching", batch_size=7), archive, "--resume")
+assert "/embeddings/m" in done, (done, reused)
+assert embedding(archive)[1] != id_after
+print("model folder replaced in place: a new id, recomputed")
 
 # 3. `strata embed` then `strata run --resume` on one archive: same corpus and embedding ids.
 archive = tmp / "embed-then-run.h5"
@@ -100,8 +124,8 @@ assert not any(o.startswith("/embeddings") for o in done), done
 assert embedding(archive)[1] == embed_id
 print("strata embed then strata run --resume: corpus and embedding reused")
 
-# A different model setting after `strata embed` is refused as a conflict, naming both ids.
+# A different model setting after `strata embed`: recomputed too, with the warning.
 p = strata("run", sweep("conflict", pooling="cls", batch_size=4), "--archive", archive, "--resume", "--threads", "1",
-           "--no-report", check=False)
-assert p.returncode == 2 and "already holds embeddings from another configuration" in p.stderr, p.stderr
+           "--no-report")
+assert "computing them again" in p.stderr and embedding(archive)[1] != embed_id, p.stderr
 print("ok")

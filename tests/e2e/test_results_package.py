@@ -96,6 +96,7 @@ with h5py.File(grown, "r+") as f:
     an = f["runs"][rid]["analysis"]
     an["dims/corrint"] = np.arange(len(sizes), dtype=np.float64)
     an["ci/corrint"] = np.stack([np.arange(len(sizes))] * 3, axis=1).astype(np.float64) + [0, -1, 1]
+    del an["too_small"]  # the run's own flags, replaced by others
     an["too_small"] = (h["sizes"] < 150).astype(np.uint8)
     an["health/nan_rows"] = np.int64(3)
     f["geometry/curvature/per_point"] = np.ones(len(texts), dtype=np.float32)
