@@ -16,7 +16,7 @@ import json
 import platform
 import sys
 import warnings
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -309,12 +309,34 @@ class Report:
         failed = a.failed()
         if failed:
             p.raw(f'<p class="warn">{len(failed)} job(s) did not finish: see <a href="#failed">Failed jobs</a>.</p>')
+        self._readout_summary()
+        stale = [r for r in a.runs if r.status == "stale"]
+        if stale:
+            p.raw(f'<p class="warn">{len(stale)} run(s) are stale: made from an embedding computed again since '
+                  f'(e.g. {esc(stale[0].error)}); they are left out of every table and figure.</p>')
+
+    def _readout_summary(self):
+        """Whether Table 2 can be read, first: the runs whose model health makes it uninformative."""
+        if not self.done:
+            return
+        problems = Counter(str(r.attrs.get("readout", "")).removeprefix("not informative: ") for r in self.done
+                           if str(r.attrs.get("readout", "")).startswith("not informative"))
+        n, bad = len(self.done), sum(problems.values())
+        if bad:
+            reasons = "; ".join(f"{esc(k)} ({v})" for k, v in problems.most_common())
+            self.page.raw(f'<p class="warn">Table 2 (gating-weighted sparsity) is not informative in {bad} of {n} '
+                          f'runs: {reasons}. Its numbers for those runs say nothing about the strata; the Runs '
+                          f'table\'s "Table 2" column names each one.</p>')
+        elif any("readout" in r.attrs for r in self.done):
+            self.page.para(f"Table 2 (gating-weighted sparsity) is informative in all {n} runs: no gate collapsed, "
+                           f"and the model explains the variance inside the strata.")
 
     def run_listing(self):
         p = self.page
         p.section("runs", "Runs")
         header = ["run", "status", "embedding", "preset", "experts", "sparsity", "atoms", "gate", "K", "lr", "seed",
-                  "strata", "final loss", "recon. error", "gating entropy", "ARI (source)", "NMI (source)"]
+                  "strata", "final loss", "recon. error", "gating entropy", "ARI (source)", "NMI (source)",
+                  "Table 2"]
         rows = []
         for r in self.a.runs:
             s, t = r.settings, r.trained
@@ -325,7 +347,8 @@ class Report:
                          fmt_num(ta.get("final_loss"), 5), fmt_num(ta.get("recon_error_mean"), 5),
                          fmt_num(self.a.get(f"{r.path}/analysis/entropy_overall") if r.done else None),
                          fmt_num(self.a.get(f"{r.path}/analysis/ari_source") if r.done else None),
-                         fmt_num(self.a.get(f"{r.path}/analysis/nmi_source") if r.done else None)])
+                         fmt_num(self.a.get(f"{r.path}/analysis/nmi_source") if r.done else None),
+                         str(r.attrs.get("readout", "-")) if r.done else (r.error or "-")])
         write_csv(self.out / "tables/runs.csv", header, rows)
         if not rows:
             p.para("The archive holds no runs.", "note")
@@ -335,7 +358,7 @@ class Report:
         long = len(shown) > 30
         if long:
             p.raw(f"<details><summary>{len(rows)} runs (click to show)</summary>")
-        p.table(header, shown, caption=caption, text_columns=(0, 1, 2, 3, 5, 7), csv_name="tables/runs.csv")
+        p.table(header, shown, caption=caption, text_columns=(0, 1, 2, 3, 5, 7, 17), csv_name="tables/runs.csv")
         if long:
             p.raw("</details>")
 

@@ -48,6 +48,17 @@ with h5py.File(archive, "r") as f:
     ci = run["analysis/ci/pca"][()]
     version = f.attrs["program_version"]
     weights = dict(f["embeddings/synthetic"].attrs)
+    readouts = [str(r.attrs["readout"]) for r in f["runs"].values()]
+
+# The first screen says whether Table 2 can be read, and the runs table says it per run.
+bad = sum(x.startswith("not informative") for x in readouts)
+first = page[:page.find('id="runs"')]
+if bad:
+    assert f"Table 2 (gating-weighted sparsity) is not informative in {bad} of {len(readouts)} runs" in first
+else:
+    assert f"Table 2 (gating-weighted sparsity) is informative in all {len(readouts)} runs" in first, first[-2000:]
+with open(out / "tables" / "runs.csv", newline="") as fh:
+    assert [r["Table 2"] for r in csv.DictReader(fh)] == readouts
 
 # Table 1 and Table 2 hold the archive's numbers.
 with open(out / "tables" / "table1.csv", newline="") as fh:
