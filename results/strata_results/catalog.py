@@ -69,12 +69,16 @@ class Embedding(Job):
         return self.name[: -len(".null")] if self.name.endswith(".null") else None
 
 
-@dataclass
-class Trained(Job):
+class _OfEmbedding:
+    """A job made from one embedding (a trained model, a run)."""
+
     @property
     def embedding(self):
         return self.attrs.get("embedding") or self.config.get("embedding", "?")
 
+
+@dataclass
+class Trained(_OfEmbedding, Job):
     @property
     def preset(self):
         return self.config.get("preset", "?")
@@ -90,12 +94,8 @@ class Trained(Job):
 
 
 @dataclass
-class Run(Job):
+class Run(_OfEmbedding, Job):
     trained: Trained = None
-
-    @property
-    def embedding(self):
-        return self.attrs.get("embedding") or self.config.get("embedding", "?")
 
     @property
     def train_id(self):

@@ -143,24 +143,19 @@ def npy_cases():
     bad("truncated header", hf.npy_bytes(X)[:30], [])
     bad("empty file", b"", [])
     bad("header length past the end", hf.npy_bytes(X)[:8] + b"\xff\xff" + b"{", [])
-    bad("object dtype (pickle)", hf.npy_bytes(X, header="{'descr': '|O', 'fortran_order': False, 'shape': (40, 8), }"),
-        ["|O"])
-    bad("complex dtype", hf.npy_bytes(X, header="{'descr': '<c8', 'fortran_order': False, 'shape': (40, 8), }"),
-        ["<c8"])
-    bad("big-endian floats", hf.npy_bytes(X, header="{'descr': '>f4', 'fortran_order': False, 'shape': (40, 8), }"),
-        [">f4"])
-    bad("Fortran order", hf.npy_bytes(X, header="{'descr': '<f4', 'fortran_order': True, 'shape': (40, 8), }"),
-        ["Fortran"])
-    bad("shape claims more data", hf.npy_bytes(X, header="{'descr': '<f4', 'fortran_order': False, 'shape': (40, 9), }"),
-        ["bytes"])
-    bad("shape claims less data", hf.npy_bytes(X, header="{'descr': '<f4', 'fortran_order': False, 'shape': (20, 8), }"),
-        ["bytes"])
-    bad("negative shape", hf.npy_bytes(X, header="{'descr': '<f4', 'fortran_order': False, 'shape': (-40, 8), }"),
-        ["shape"])
-    bad("shape overflowing", hf.npy_bytes(X, header="{'descr': '<f4', 'fortran_order': False, "
-                                                    "'shape': (4611686018427387904, 4), }"), ["shape"])
-    bad("shape digits without end", hf.npy_bytes(X, header="{'descr': '<f4', 'fortran_order': False, 'shape': ("
-                                                           + "9" * 400 + ", 8), }"), ["shape"])
+
+    def header(descr="<f4", fortran=False, shape="(40, 8)"):
+        return hf.npy_bytes(X, header=f"{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}")
+
+    bad("object dtype (pickle)", header(descr="|O"), ["|O"])
+    bad("complex dtype", header(descr="<c8"), ["<c8"])
+    bad("big-endian floats", header(descr=">f4"), [">f4"])
+    bad("Fortran order", header(fortran=True), ["Fortran"])
+    bad("shape claims more data", header(shape="(40, 9)"), ["bytes"])
+    bad("shape claims less data", header(shape="(20, 8)"), ["bytes"])
+    bad("negative shape", header(shape="(-40, 8)"), ["shape"])
+    bad("shape overflowing", header(shape="(4611686018427387904, 4)"), ["shape"])
+    bad("shape digits without end", header(shape="(" + "9" * 400 + ", 8)"), ["shape"])
     bad("header of one long string", hf.npy_bytes(X, header="{'descr': '" + "a" * 60000 + "'}"), [])
     bad("one dimension", hf.npy_bytes(X.reshape(-1)), ["2-D"])
     bad("rows not the corpus's", hf.npy_bytes(X[:30]), ["30 rows", "40 rows"])

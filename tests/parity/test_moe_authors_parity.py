@@ -12,8 +12,6 @@ is zero up to rounding (~1e-9). Adam divides by the gradient's own magnitude, so
 implementations move head_b2 by about +-lr per step in the direction of their rounding noise.
 For it the test requires a vanishing gradient and a drift within lr per step, not equality.
 """
-import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,20 +21,10 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "python"))
 sys.path.insert(0, str(HERE))
-from strata_test import TOOLS, scratch  # noqa: E402
+from moe_dump import TOL, TOOL, check, dump  # noqa: E402
 import authors_reference as ar  # noqa: E402
 
-TOOL = Path(TOOLS) / "moe_step_dump"
-TOL = 1e-5
 torch.set_num_threads(1)
-
-
-def check(what, got, want, tol=TOL):
-    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
-    assert got.shape == want.shape, f"{what}: shape {got.shape} != {want.shape}"
-    err = np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want))) if got.size else 0.0
-    assert err <= tol, f"{what}: max deviation {err:.3g} > {tol}"
-    return err
 
 
 NOISE_DRIVEN = {"head_b2"}
@@ -52,15 +40,7 @@ def check_param(what, name, got, want, init, lr, steps):
 
 
 def run_case(name, cfg, X, labels, steps):
-    d = scratch("moe-authors-" + name)
-    np.save(d / "X.npy", X)
-    np.save(d / "labels.npy", labels)
-    (d / "config.json").write_text(json.dumps({**cfg, "steps": steps}))
-    p = subprocess.run([str(TOOL), str(d)], capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.stderr.write(p.stdout + p.stderr)
-        raise SystemExit(f"moe_step_dump failed on case {name}")
-    load = lambda n: np.load(d / f"{n}.npy")  # noqa: E731
+    load = dump("moe-authors", name, cfg, steps, X=X, labels=labels)
     worst = 0.0
 
     # PCA as scikit-learn computes it (exact solver on float64 input).

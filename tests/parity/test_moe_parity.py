@@ -7,9 +7,7 @@ Adam steps and a whole train_moe() run. This test recomputes all of it from the 
 weights and batch order and requires agreement within 1e-5 (fp32, CPU): absolute for values
 below 1, relative above.
 """
-import json
 import math
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,10 +16,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 from reference_ops import TopSStraightThrough  # noqa: E402
-from strata_test import TOOLS, scratch  # noqa: E402
+from moe_dump import TOL, TOOL, check, dump  # noqa: E402
 
-TOOL = Path(TOOLS) / "moe_step_dump"
-TOL = 1e-5
 torch.set_num_threads(1)
 
 
@@ -97,23 +93,8 @@ def standardise(X):
 
 # --- comparison --------------------------------------------------------------------------------
 
-def check(what, got, want, tol=TOL):
-    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
-    assert got.shape == want.shape, f"{what}: shape {got.shape} != {want.shape}"
-    err = np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want))) if got.size else 0.0
-    assert err <= tol, f"{what}: max deviation {err:.3g} > {tol}"
-    return err
-
-
 def run_case(name, cfg, X, steps):
-    d = scratch("moe-parity-" + name)
-    np.save(d / "X.npy", X)
-    (d / "config.json").write_text(json.dumps({**cfg, "steps": steps}))
-    p = subprocess.run([str(TOOL), str(d)], capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.stderr.write(p.stdout + p.stderr)
-        raise SystemExit(f"moe_step_dump failed on case {name}")
-    load = lambda n: np.load(d / f"{n}.npy")  # noqa: E731
+    load = dump("moe-parity", name, cfg, steps, X=X)
     worst = 0.0
 
     # Inputs.
@@ -129,7 +110,7 @@ def run_case(name, cfg, X, steps):
 
     ref = Reference(cfg, {n: load("init_" + n) for n in
                           ["dictionaries", "lista_W", "lista_S", "lista_theta", "gate_Wq", "gate_keys"]
-                          if (d / f"init_{n}.npy").exists()})
+                          if load.has("init_" + n)})
     epochs = [torch.from_numpy(load(f"order_{e}")) for e in range(cfg["epochs"])]
     batches = [b for order in epochs for b in torch.split(order, cfg["batch_size"])]
 
@@ -194,15 +175,9 @@ def check_gate_init(X):
     """gate_init = "rms" draws W_q as "unit" does and divides it by the RMS of the inputs the
     model sees (float64): the two initial W_q differ by exactly that factor."""
     cfg = {**BASE, "standardize": False, "epochs": 1}
-    dirs = {}
-    for init in ("unit", "rms"):
-        d = scratch("moe-gate-init-" + init)
-        np.save(d / "X.npy", X)
-        (d / "config.json").write_text(json.dumps({**cfg, "gate_init": init, "steps": 1}))
-        subprocess.run([str(TOOL), str(d)], check=True, capture_output=True)
-        dirs[init] = d
+    loads = {init: dump("moe-gate-init", init, {**cfg, "gate_init": init}, 1, X=X) for init in ("unit", "rms")}
     rms = np.sqrt(np.mean(X.astype(np.float32).astype(np.float64) ** 2))
-    unit, scaled = (np.load(dirs[k] / "init_gate_Wq.npy").astype(np.float64) for k in ("unit", "rms"))
+    unit, scaled = (loads[k]("init_gate_Wq").astype(np.float64) for k in ("unit", "rms"))
     assert rms > 3, rms
     check("W_q under gate_init = rms", scaled * rms, unit, tol=1e-6)
     print(f"gate_init: W_q divided by the inputs' RMS {rms:.4f}")
