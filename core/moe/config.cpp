@@ -1,6 +1,5 @@
 #include "core/moe/config.h"
 
-
 #include "core/util/error.h"
 
 namespace strata::moe {
@@ -34,6 +33,29 @@ void validate(const MoeConfig& cfg, std::int64_t input_dim) {
   if (cfg.preset == "authors-code" && cfg.pca_dim > input_dim)
     fail_input("moe.pca_dim = {}: the authors-code preset reduces the {}-dimensional inputs by PCA, so it must lie in [1, {}]",
                cfg.pca_dim, input_dim, input_dim);
+}
+
+double training_bytes(const MoeConfig& cfg, std::int64_t N, std::int64_t L) {
+  const double E = static_cast<double>(cfg.sparsity.size()), M = static_cast<double>(cfg.atoms);
+  const double width = cfg.preset == "authors-code" ? static_cast<double>(std::min(cfg.pca_dim, L)) : static_cast<double>(L);
+  const double steps = static_cast<double>(cfg.preset == "authors-code" ? cfg.authors_lista_layers : cfg.lista_steps);
+  // Per expert: a dictionary [width, M], LISTA's W [M, width] and S [M, M] (per layer for the
+  // authors' untied layers), thresholds [M]; the gate [Q, L] and its keys [E, Q].
+  const double layers = cfg.preset == "authors-code" ? steps : 1;
+  const double params = E * (2 * width * M + layers * M * M + M) +
+                        static_cast<double>(cfg.gate_dim) * (width + E);
+  const double copies = 4 + static_cast<double>(cfg.grad_shards);  // values, gradients, Adam's m and v, shard rows
+  const double B = static_cast<double>(std::min(cfg.batch_size, N));
+  const double batch = B * E * (steps * M + 2 * width);  // the codes of every step, outputs and residuals
+  return 4 * (copies * params + 2 * static_cast<double>(N) * static_cast<double>(L) + batch);
+}
+
+void check_memory(const MoeConfig& cfg, std::int64_t N, std::int64_t L, double available, const std::string& where) {
+  const double need = training_bytes(cfg, N, L);
+  if (available > 0 && need > available)
+    fail_input("moe: training {} experts of {} atoms on {} x {} points needs at least {:.1f} GiB, but {} has {:.1f} GiB "
+               "(lower moe.atoms, the experts, moe.grad_shards or moe.batch_size)",
+               cfg.sparsity.size(), cfg.atoms, N, L, need / (1ULL << 30), where, available / (1ULL << 30));
 }
 
 }  // namespace strata::moe

@@ -132,4 +132,12 @@ inline const spec::Schema<MoeConfig>& MoeConfig::schema() {
 // when the configuration cannot describe a model for inputs of width input_dim.
 void validate(const MoeConfig& cfg, std::int64_t input_dim);
 
+// A lower bound of the bytes training takes for N points of width L (paper preset: the
+// parameters with their gradients, Adam's two moments and the gradient-shard rows, the inputs
+// and one mini-batch's codes; the authors-code preset: its parameters the same way on pca_dim).
+double training_bytes(const MoeConfig& cfg, std::int64_t N, std::int64_t L);
+// Refuses (InputError, with the numbers) a training whose lower bound exceeds `available`
+// bytes, before anything is allocated.
+void check_memory(const MoeConfig& cfg, std::int64_t N, std::int64_t L, double available, const std::string& where);
+
 }  // namespace strata::moe

@@ -6,6 +6,8 @@
 
 #include <chrono>
 
+#include <unistd.h>
+
 #include "core/moe/authors_model.h"
 #include "core/moe/input_transform.h"
 #include "core/moe/paper_model.h"
@@ -43,6 +45,16 @@ torch::Tensor checked_labels(const torch::Tensor& labels, const MoeConfig& cfg, 
   if (labels.is_floating_point() || labels.is_complex()) fail_input("moe: the labels must be integers");
   return labels.to(torch::kCPU, torch::kInt64);
 }
+
+// What training may use: the host's physical memory on the CPU. On a GPU the bound is not
+// checked here (0): the caching allocator reports what it could not allocate.
+double available_memory(torch::Device device) {
+  if (!device.is_cpu()) return 0;
+  const long pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && size > 0 ? static_cast<double>(pages) * static_cast<double>(size) : 0;
+}
+
+std::string memory_name(torch::Device device) { return device.is_cuda() ? device.str() : "this host"; }
 
 torch::Tensor host_copy(const torch::Tensor& t) { return t.detach().to(torch::kCPU).contiguous().clone(); }
 
@@ -186,8 +198,9 @@ TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const
   std::unique_ptr<MoeModel> model;
   auto order_gen = shuffle_generator(cfg.seed);
   parallel::run_together(group, device, [&] {
+    validate(cfg, X.dim() == 2 ? X.size(1) : 1);
+    if (X.dim() == 2) check_memory(cfg, X.size(0), X.size(1), available_memory(device), memory_name(device));
     const auto Xc = checked_inputs(X);
-    validate(cfg, Xc.size(1));
     const auto labels_c = checked_labels(labels, cfg, Xc.size(0));
     inputs = prepare_inputs(Xc, cfg);
     Xd = inputs.X.to(device);

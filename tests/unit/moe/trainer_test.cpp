@@ -299,3 +299,18 @@ TEST_CASE("end_epoch sums the ranks' losses when none failed", "[moe]") {
   CHECK(errors == std::vector<std::string>{"", ""});
   CHECK(sums == std::vector<double>{3.75, 3.75});
 }
+
+TEST_CASE("a training too large for the memory is refused before anything is allocated", "[moe]") {
+  auto c = tiny_config();
+  c.atoms = 65536;
+  c.sparsity = {1, 2};
+  // Two experts of 65536 atoms: S alone is 2 x 65536^2 floats (32 GiB), five copies with Adam.
+  CHECK(training_bytes(c, 1000, 64) > 5.0 * 32 * (1ULL << 30));
+  CHECK_THROWS_WITH(check_memory(c, 1000, 64, 24.0 * (1ULL << 30), "this host"),
+                    strata::test::HasSubstring("needs at least 160.") && strata::test::HasSubstring("this host has 24.0 GiB"));
+  CHECK_NOTHROW(check_memory(tiny_config(), 1000, 64, 24.0 * (1ULL << 30), "this host"));
+  // Through train_moe, refused as an input error (not retried) without allocating: eight
+  // such experts need about 640 GiB, more than any host this runs on.
+  c.sparsity = {1, 2, 3, 4, 5, 6, 7, 8};
+  CHECK_THROWS_AS(train_moe(blobs(20, 1), {}, c, torch::kCPU), strata::InputError);
+}
