@@ -328,7 +328,8 @@ class Report:
                           f'runs: {reasons}. Its numbers for those runs say nothing about the strata; the Runs '
                           f'table\'s "Table 2" column names each one.</p>')
         elif any("readout" in r.attrs for r in self.done):
-            self.page.para(f"Table 2 (gating-weighted sparsity) is informative in all {n} runs: no gate collapsed, "
+            runs = "its one run" if n == 1 else f"all {n} runs"
+            self.page.para(f"Table 2 (gating-weighted sparsity) is informative in {runs}: no gate collapsed, "
                            f"and the model explains the variance inside the strata.")
 
     def run_listing(self):
