@@ -212,6 +212,11 @@ std::vector<std::string> strata_paths(const analysis::AnalysisSpec& job, bool tr
 }
 
 Payload run_analysis(const analysis::AnalysisSpec& job, const AnalysisInputs& in, const Payload* strata) {
+  if (strata && job.strata_on != "embeddings")
+    fail_run("analysis: strata on the {} are the run's own, but it was given a strata job", job.strata_on);
+  if (strata && strata->tensor("analysis/sizes").numel() != job.strata)
+    fail_run("analysis: its strata job holds {} strata, the run asks for {}", strata->tensor("analysis/sizes").numel(),
+             job.strata);
   // Strata on the gating are this run's own: found here, and held with the rest.
   const Payload found = strata ? *strata : run_strata(job, in.space);
   Payload p = strata ? Payload() : found;
