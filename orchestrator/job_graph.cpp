@@ -84,6 +84,45 @@ void record_inputs(std::vector<JobNode>& nodes) {
   }
 }
 
+// Strata, dimensions and their intervals: what cost an analysis most, now once per embedding.
+JobNode strata_node(const plan::StrataJob& st, double rows) {
+  JobNode j;
+  const auto& spec = st.spec;
+  j.request = {"/strata/" + st.id, st.id, "strata", spec::to_json(spec),
+               {{"corpus", "/corpus"}, {"embedding", "/embeddings/" + st.embedding}},
+               rows * static_cast<double>(1 + spec.bootstrap), ""};
+  j.config = st.config;
+  j.what = "strata";
+  j.label = fmt::format("strata {} ({} of {})", st.id, spec.strata, st.embedding);
+  j.attrs = {{"embedding", st.embedding}};
+  return j;
+}
+
+// A run: its trained model's and (strata on the embeddings) its strata job's results appear in
+// it as soft links, so that a run reads as a whole.
+JobNode run_node(const plan::Plan& p, const plan::AnalysisJob& a, double rows) {
+  JobNode j;
+  const std::string trained = "/trained/" + a.train_id;
+  const auto& aj = a.spec;
+  j.request = {"/runs/" + a.id, a.id, "analysis", spec::to_json(aj),
+               {{"corpus", "/corpus"}, {"embedding", "/embeddings/" + a.embedding}, {"trained", trained}},
+               rows * static_cast<double>(a.strata_id.empty() ? 1 + aj.bootstrap : 1), ""};
+  j.config = a.config;
+  j.what = "a run";
+  j.label = fmt::format("analysis {} ({} strata of {})", a.id, aj.strata, a.embedding);
+  j.links = {{"params", trained + "/params"},         {"train", trained + "/train"},
+             {"out/gating", trained + "/out/gating"}, {"out/recon_error", trained + "/out/recon_error"},
+             {"out/support", trained + "/out/support"}, {"trained", trained}};
+  if (!a.strata_id.empty()) {
+    const std::string strata = "/strata/" + a.strata_id;
+    j.request.inputs.push_back({"strata", strata});
+    for (const auto& path : workers::strata_paths(aj, p.strata_job(a.strata_id).truth))
+      j.links[path] = strata + "/" + path;
+  }
+  j.attrs = {{"train_id", a.train_id}, {"embedding", a.embedding}};
+  return j;
+}
+
 }  // namespace
 
 std::vector<JobNode> job_graph(const sweep::Sweep& s, const plan::Plan& p) {
@@ -112,22 +151,8 @@ std::vector<JobNode> job_graph(const sweep::Sweep& s, const plan::Plan& p) {
     j.attrs["embedding"] = t.embedding;
     nodes.push_back(j);
   }
-  for (const auto& a : p.analyses) {
-    JobNode j;
-    const std::string trained = "/trained/" + a.train_id;
-    const auto& aj = a.spec;
-    j.request = {"/runs/" + a.id, a.id, "analysis", spec::to_json(aj),
-                 {{"corpus", "/corpus"}, {"embedding", "/embeddings/" + a.embedding}, {"trained", trained}},
-                 n * static_cast<double>(1 + aj.bootstrap), ""};
-    j.config = a.config;
-    j.what = "a run";
-    j.label = fmt::format("analysis {} ({} strata of {})", a.id, aj.strata, a.embedding);
-    j.links = {{"params", trained + "/params"},         {"train", trained + "/train"},
-               {"out/gating", trained + "/out/gating"}, {"out/recon_error", trained + "/out/recon_error"},
-               {"out/support", trained + "/out/support"}, {"trained", trained}};
-    j.attrs = {{"train_id", a.train_id}, {"embedding", a.embedding}};
-    nodes.push_back(j);
-  }
+  for (const auto& st : p.strata) nodes.push_back(strata_node(st, n));
+  for (const auto& a : p.analyses) nodes.push_back(run_node(p, a, n));
   record_inputs(nodes);
   return nodes;
 }

@@ -1,6 +1,6 @@
 #pragma once
-// The sweep's jobs as a graph: corpus -> embeddings -> training -> analyses. Each node is
-// one archive object; it can run once every object it reads is in the archive.
+// The sweep's jobs as a graph: corpus -> embeddings -> training and strata -> analyses (runs).
+// Each node is one archive object; it can run once every object it reads is in the archive.
 #include <map>
 #include <string>
 #include <vector>

@@ -100,14 +100,36 @@ void add_trains(const sweep::Sweep& s, Plan& p) {
     }
 }
 
-// A run's settings are its trained model's and its own (its own win where names meet).
+// The id of the strata of analysis `a` in the embedding `embed_id`.
+std::string strata_id(const std::string& embed_id, const analysis::AnalysisSpec& a) {
+  return spec_id("strata", {{"embed", embed_id}}, a);
+}
+
+// Strata found in the embedding itself do not depend on any trained model: one job per
+// embedding and grid point instead of one per run.
+void add_strata(const sweep::Sweep& s, Plan& p) {
+  for (const auto& e : p.embeds)
+    for (const auto& a : s.analysis.expand()) {
+      if (a.strata_on != "embeddings") continue;
+      const auto id = strata_id(e.id, a);
+      if (std::any_of(p.strata.begin(), p.strata.end(), [&](const StrataJob& j) { return j.id == id; })) continue;
+      p.strata.push_back({id, e.name, e.id, a, stored(spec::to_json(a), {{"embed", e.id}, {"embedding", e.name}}),
+                          e.spec.has_truth()});
+    }
+}
+
+// A run's settings are its trained model's and its own (its own win where names meet). Its id
+// names its strata job's, so what changes the strata changes the run.
 void add_analyses(const sweep::Sweep& s, Plan& p) {
   const auto grid = s.analysis.expand();
   for (const auto& t : p.trains)
     for (const auto& a : grid) {
+      const std::string strata = a.strata_on == "embeddings" ? p.strata_job(strata_id(t.embed_id, a)).id : "";
+      nlohmann::json inputs{{"train", t.id}};
+      if (!strata.empty()) inputs["strata_job"] = strata;  // "strata" is the stratum count
       auto config = t.config;
-      config.update(stored(spec::to_json(a), {{"train", t.id}}));
-      p.analyses.push_back({spec_id("analysis", {{"train", t.id}}, a), t.id, t.embedding, a, std::move(config)});
+      config.update(stored(spec::to_json(a), inputs));
+      p.analyses.push_back({spec_id("analysis", inputs, a), t.id, t.embedding, strata, a, std::move(config)});
     }
 }
 
@@ -154,6 +176,12 @@ const TrainJob& Plan::train(const std::string& id) const {
   fail_run("no train job {}", id);
 }
 
+const StrataJob& Plan::strata_job(const std::string& id) const {
+  for (const auto& j : strata)
+    if (j.id == id) return j;
+  fail_run("no strata job {}", id);
+}
+
 const EmbedJob& Plan::embed(const std::string& name) const {
   for (const auto& e : embeds)
     if (e.name == name) return e;
@@ -169,6 +197,7 @@ Plan make_plan(const sweep::Sweep& s) {
   p.inputs_missing = c.inputs_missing;
   add_embeds(s, p);
   add_trains(s, p);
+  add_strata(s, p);
   add_analyses(s, p);
   return p;
 }
@@ -210,9 +239,12 @@ std::string describe(const Plan& p, const sweep::Sweep& s) {
                        c.gate, c.lr, c.seed, c.epochs,
                        c.sparsity_cost != 0 ? fmt::format(" sparsity_cost={}", c.sparsity_cost) : std::string());
   }
+  out += fmt::format("strata jobs: {}\n", p.strata.size());
+  for (const auto& j : p.strata) out += fmt::format("  {} {:<20} strata={}\n", j.id, j.embedding, j.spec.strata);
   out += fmt::format("analysis runs: {}\n", p.analyses.size());
   for (const auto& a : p.analyses)
-    out += fmt::format("  {} train {} strata={} on {}\n", a.id, a.train_id, a.spec.strata, a.spec.strata_on);
+    out += fmt::format("  {} train {} strata={} on {}{}\n", a.id, a.train_id, a.spec.strata, a.spec.strata_on,
+                       a.strata_id.empty() ? std::string() : " (strata job " + a.strata_id + ")");
   return out;
 }
 

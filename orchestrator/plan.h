@@ -40,8 +40,20 @@ struct TrainJob {
   nlohmann::json config;
 };
 
+// What an analysis finds in an embedding alone (strata_on = "embeddings"): its strata, their
+// dimensions and their agreement with the sources, the same for every model trained on it. One
+// per embedding and analysis grid point, read by every run of that grid point; in the archive at
+// /strata/<id>.
+struct StrataJob {
+  std::string id, embedding, embed_id;
+  analysis::AnalysisSpec spec;
+  nlohmann::json config;
+  bool truth = false;  // the embedding knows its true strata (a synthetic space)
+};
+
 struct AnalysisJob {
   std::string id, train_id, embedding;
+  std::string strata_id;  // the StrataJob it reads; "" when its strata come from the gating
   analysis::AnalysisSpec spec;
   nlohmann::json config;  // the trained model's settings and the analysis's
 };
@@ -52,10 +64,12 @@ struct Plan {
   nlohmann::json corpus_config;
   std::vector<EmbedJob> embeds;
   std::vector<TrainJob> trains;
+  std::vector<StrataJob> strata;
   std::vector<AnalysisJob> analyses;
   bool inputs_missing = false;  // some input file is absent: its jobs' ids are provisional
   const TrainJob& train(const std::string& id) const;
   const EmbedJob& embed(const std::string& name) const;
+  const StrataJob& strata_job(const std::string& id) const;
 };
 
 Plan make_plan(const sweep::Sweep& s);

@@ -206,6 +206,9 @@ std::string summarize_archive(const std::filesystem::path& archive, bool with_ta
       out += fmt::format("embeddings {}: {} x {}\n", name, shape[0], shape[1]);
     }
   }
+  if (root.exists("strata"))
+    out += fmt::format("strata: {} (each found once in its embedding and linked by its runs)\n",
+                       root.open("strata").children().size());
   std::vector<std::string> done;
   if (root.exists("runs")) {
     const auto runs = root.open("runs");

@@ -1,8 +1,9 @@
-// The analysis job: strata by k-means, then the paper's tables and what they need to be read
-// with confidence: intrinsic dimensions by every estimator of id_estimators.h (also at a common
-// size, and against size), gating-weighted sparsity, entropies, gating by stratum and by
-// domain, agreement with the sources, intervals by subsampling, whether the model's readouts
-// can be informative at all, and, on a synthetic space, the truth beside every readout.
+// The analysis, in two jobs. The strata job: strata by k-means and what depends on them and the
+// embedding alone: intrinsic dimensions by every estimator of id_estimators.h (also at a common
+// size, and against size), agreement with the sources, intervals by subsampling and, on a
+// synthetic space, the truth beside them. The analysis job (a run): the paper's Table 2 and what
+// it needs to be read with confidence: gating-weighted sparsity, entropies, gating by stratum and
+// by domain, their intervals, and whether the model's readouts can be informative at all.
 #include <cmath>
 #include <limits>
 
@@ -22,9 +23,8 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-torch::Tensor strata_of(const analysis::AnalysisSpec& job, const AnalysisInputs& in) {
-  torch::Tensor features = job.strata_on == "gating" ? in.gating : in.X;
-  features = features.to(torch::kFloat64);
+torch::Tensor strata_of(const analysis::AnalysisSpec& job, const StrataInputs& in) {
+  torch::Tensor features = in.features.to(torch::kFloat64);
   if (job.strata_on == "embeddings" && job.pca_dim > 0 && job.pca_dim < features.size(1))
     features = analysis::pca_transform(analysis::pca(features, job.pca_dim), features, job.pca_dim);
   const auto km = analysis::kmeans(features, static_cast<int>(job.strata), job.seed,
@@ -52,26 +52,33 @@ torch::Tensor per_stratum_ci(const torch::Tensor& strata, std::int64_t S, const 
   return out;
 }
 
-void add_intervals(const analysis::AnalysisSpec& job, const AnalysisInputs& in, const torch::Tensor& strata,
-                   const torch::Tensor& ws_per_point, const torch::Tensor& entropy, Payload& p) {
-  const std::int64_t S = job.strata;
+// The intervals' seeds: each statistic draws its own subsamples.
+constexpr std::uint64_t kWeightedSparsitySeed = 0, kEntropySeed = 101, kFirstEstimatorSeed = 202, kEstimatorSeedStep = 101;
+
+void add_dimension_intervals(const analysis::AnalysisSpec& job, const StrataInputs& in, const torch::Tensor& strata,
+                             Payload& p) {
   const auto X = in.X.to(torch::kFloat64);
-  p.tensors["analysis/ci/weighted_sparsity"] = per_stratum_ci(
-      strata, S, job, job.seed, [&](const torch::Tensor& r) { return ws_per_point.index_select(0, r).mean().item<double>(); });
-  p.tensors["analysis/ci/entropy"] = per_stratum_ci(
-      strata, S, job, job.seed + 101, [&](const torch::Tensor& r) { return entropy.index_select(0, r).mean().item<double>(); });
-  std::uint64_t offset = 202;
+  std::uint64_t offset = kFirstEstimatorSeed;
   for (const auto& e : analysis::id_estimators()) {
-    p.tensors["analysis/ci/" + e.name] = per_stratum_ci(strata, S, job, job.seed + offset, [&](const torch::Tensor& r) {
-      return e.estimate(X.index_select(0, r), job);
-    });
-    offset += 101;
+    p.tensors["analysis/ci/" + e.name] = per_stratum_ci(strata, job.strata, job, job.seed + offset,
+                                                        [&](const torch::Tensor& r) { return e.estimate(X.index_select(0, r), job); });
+    offset += kEstimatorSeedStep;
   }
+}
+
+void add_gating_intervals(const analysis::AnalysisSpec& job, const torch::Tensor& strata, const torch::Tensor& ws_per_point,
+                          const torch::Tensor& entropy, Payload& p) {
+  p.tensors["analysis/ci/weighted_sparsity"] =
+      per_stratum_ci(strata, job.strata, job, job.seed + kWeightedSparsitySeed,
+                     [&](const torch::Tensor& r) { return ws_per_point.index_select(0, r).mean().item<double>(); });
+  p.tensors["analysis/ci/entropy"] =
+      per_stratum_ci(strata, job.strata, job, job.seed + kEntropySeed,
+                     [&](const torch::Tensor& r) { return entropy.index_select(0, r).mean().item<double>(); });
 }
 
 // The stratum dimensions (NaN for strata below the floor, which are flagged), the same at a
 // common size, and against size.
-void add_dimensions(const analysis::AnalysisSpec& job, const AnalysisInputs& in, const torch::Tensor& strata, Payload& p) {
+void add_dimensions(const analysis::AnalysisSpec& job, const StrataInputs& in, const torch::Tensor& strata, Payload& p) {
   const int S = static_cast<int>(job.strata);
   const auto X = in.X.to(torch::kFloat64);
   const auto dims = analysis::stratum_dimensions(X, strata, S, job);
@@ -109,7 +116,7 @@ void add_dimensions(const analysis::AnalysisSpec& job, const AnalysisInputs& in,
 // Whether the run's Table 2 can be read: the model's health and the variance it explains inside
 // the strata, in the space the model saw.
 void add_health(const analysis::AnalysisSpec& job, const AnalysisInputs& in, const torch::Tensor& strata, Payload& p) {
-  const auto Xm = moe::model_space(in.X, in.input_stats);
+  const auto Xm = moe::model_space(in.space.X, in.input_stats);
   const auto h = analysis::model_health(Xm, in.gating, in.recon_error, in.support, in.sparsity, in.thresholds);
   const auto within = analysis::within_stratum_variance_explained(Xm, in.recon_error, strata, job.strata);
   p.tensors["analysis/health/within_stratum_variance_explained"] = within.per_stratum;
@@ -122,9 +129,14 @@ void add_health(const analysis::AnalysisSpec& job, const AnalysisInputs& in, con
   if (!problem.empty()) log::info("analysis of {} strata: Table 2 not informative: {}", job.strata, problem);
 }
 
-// On a synthetic space: each found stratum's true dimension, and how each readout ranks the
-// strata against it (Spearman).
-void add_truth(const AnalysisInputs& in, const torch::Tensor& strata, std::int64_t S, Payload& p) {
+std::vector<double> as_vector(const torch::Tensor& t) {
+  const auto c = t.to(torch::kFloat64).contiguous();
+  return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
+}
+
+// On a synthetic space: each found stratum's true dimension, and how each dimension readout
+// ranks the strata against it (Spearman).
+void add_truth(const StrataInputs& in, const torch::Tensor& strata, std::int64_t S, Payload& p) {
   if (!in.truth.defined() || !in.true_dims.defined()) return;
   const auto t = analysis::stratum_truth(strata, S, in.truth, in.true_dims);
   p.tensors["analysis/truth/dim"] = values(t.dim);
@@ -134,47 +146,84 @@ void add_truth(const AnalysisInputs& in, const torch::Tensor& strata, std::int64
     if (name.rfind("analysis/dims/", 0) == 0) readouts["dims/" + name.substr(14)] = v;
     if (name.rfind("analysis/matched/", 0) == 0) readouts["matched/" + name.substr(17)] = v;
   }
-  readouts["weighted_sparsity"] = p.tensors.at("analysis/weighted_sparsity");
-  for (const auto& [name, v] : readouts) {
-    const auto c = v.to(torch::kFloat64).contiguous();
-    const std::vector<double> r(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-    p.tensors["analysis/truth/spearman/" + name] = torch::tensor(analysis::spearman(r, t.dim), torch::kFloat64);
-  }
+  for (const auto& [name, v] : readouts)
+    p.tensors["analysis/truth/spearman/" + name] = torch::tensor(analysis::spearman(as_vector(v), t.dim), torch::kFloat64);
+}
+
+// The strata job's attributes, which a run holds too (an attribute cannot be linked).
+const std::vector<std::string>& strata_numbers() {
+  static const std::vector<std::string> names{"min_stratum", "matched_n"};
+  return names;
+}
+
+// Table 2 and the gating's statistics by stratum and by domain; a stratum too small for its
+// dimensions to be numbers gets none here either.
+void add_gating(const analysis::AnalysisSpec& job, const AnalysisInputs& in, const Payload& found, Payload& p) {
+  const auto& strata = found.tensor("out/strata");
+  const auto gating = in.gating.to(torch::kFloat64);
+  const auto sparsity = in.sparsity.to(torch::kFloat64);
+  const int Si = static_cast<int>(job.strata), D = static_cast<int>(in.space.domains);
+  const auto entropy = analysis::gating_entropy(gating);
+  auto ws = analysis::weighted_sparsity_per_group(gating, sparsity, strata, Si);
+  ws.masked_fill_(found.tensor("analysis/too_small").to(torch::kBool), kNaN);
+  p.tensors["analysis/weighted_sparsity"] = ws;
+  p.tensors["analysis/entropy_by_stratum"] = analysis::mean_per_group(entropy, strata, Si);
+  p.tensors["analysis/entropy_by_domain"] = analysis::mean_per_group(entropy, in.space.domain, D);
+  p.tensors["analysis/entropy_overall"] = entropy.mean();
+  p.tensors["analysis/gating_by_stratum"] = analysis::mean_per_group(gating, strata, Si);
+  p.tensors["analysis/gating_by_domain"] = analysis::mean_per_group(gating, in.space.domain, D);
+  if (const auto it = found.tensors.find("analysis/truth/dim"); it != found.tensors.end())
+    p.tensors["analysis/truth/spearman/weighted_sparsity"] =
+        torch::tensor(analysis::spearman(as_vector(ws), as_vector(it->second)), torch::kFloat64);
+  if (job.bootstrap > 0) add_gating_intervals(job, strata, (gating * sparsity.unsqueeze(0)).sum(1), entropy, p);
 }
 
 }  // namespace
 
-Payload run_analysis(const analysis::AnalysisSpec& job, const AnalysisInputs& in) {
+Payload run_strata(const analysis::AnalysisSpec& job, const StrataInputs& in) {
   const std::int64_t S = job.strata;
   if (in.X.dim() != 2 || in.X.size(0) == 0) fail_input("analysis: the embedding holds no points");
   if (S > in.X.size(0)) fail_input("analysis: {} strata asked for but only {} points", S, in.X.size(0));
   const auto strata = strata_of(job, in);
-  const auto gating = in.gating.to(torch::kFloat64);
-  const auto sparsity = in.sparsity.to(torch::kFloat64);
   Payload p;
   p.tensors["out/strata"] = strata;
   add_dimensions(job, in, strata, p);
   crash_point("analysis");
-
   const int Si = static_cast<int>(S), D = static_cast<int>(in.domains);
-  const auto entropy = analysis::gating_entropy(gating);
-  const auto ws_per_point = (gating * sparsity.unsqueeze(0)).sum(1);
-  // Table 2; a stratum too small for its dimensions to be numbers gets none here either.
-  auto ws = analysis::weighted_sparsity_per_group(gating, sparsity, strata, Si);
-  ws.masked_fill_(p.tensors.at("analysis/too_small").to(torch::kBool), kNaN);
-  p.tensors["analysis/weighted_sparsity"] = ws;
-  p.tensors["analysis/entropy_by_stratum"] = analysis::mean_per_group(entropy, strata, Si);
-  p.tensors["analysis/entropy_by_domain"] = analysis::mean_per_group(entropy, in.domain, D);
-  p.tensors["analysis/entropy_overall"] = entropy.mean();
-  p.tensors["analysis/gating_by_stratum"] = analysis::mean_per_group(gating, strata, Si);
-  p.tensors["analysis/gating_by_domain"] = analysis::mean_per_group(gating, in.domain, D);
   p.tensors["analysis/contingency"] = analysis::contingency(strata, Si, in.domain, D);
   p.tensors["analysis/ari_source"] = torch::tensor(analysis::adjusted_rand_index(strata, in.domain), torch::kFloat64);
   p.tensors["analysis/nmi_source"] =
       torch::tensor(analysis::normalized_mutual_information(strata, in.domain), torch::kFloat64);
-  if (in.recon_error.defined()) add_health(job, in, strata, p);
   add_truth(in, strata, S, p);
-  if (job.bootstrap > 0) add_intervals(job, in, strata, ws_per_point, entropy, p);
+  if (job.bootstrap > 0) add_dimension_intervals(job, in, strata, p);
+  return p;
+}
+
+std::vector<std::string> strata_paths(const analysis::AnalysisSpec& job, bool truth) {
+  std::vector<std::string> out{"out/strata",          "analysis/dims",       "analysis/matched",
+                               "analysis/id_vs_n",    "analysis/sizes",      "analysis/too_small",
+                               "analysis/contingency", "analysis/ari_source", "analysis/nmi_source"};
+  if (truth)
+    out.insert(out.end(), {"analysis/truth/dim", "analysis/truth/purity", "analysis/truth/spearman/dims",
+                           "analysis/truth/spearman/matched"});
+  if (job.bootstrap > 0)
+    for (const auto& e : analysis::id_estimators()) out.push_back("analysis/ci/" + e.name);
+  return out;
+}
+
+Payload run_analysis(const analysis::AnalysisSpec& job, const AnalysisInputs& in, const Payload* strata) {
+  if (strata && job.strata_on != "embeddings")
+    fail_run("analysis: strata on the {} are the run's own, but it was given a strata job", job.strata_on);
+  if (strata && strata->tensor("analysis/sizes").numel() != job.strata)
+    fail_run("analysis: its strata job holds {} strata, the run asks for {}", strata->tensor("analysis/sizes").numel(),
+             job.strata);
+  // Strata on the gating are this run's own: found here, and held with the rest.
+  const Payload found = strata ? *strata : run_strata(job, in.space);
+  Payload p = strata ? Payload() : found;
+  for (const auto& name : strata_numbers())
+    if (const auto it = found.numbers.find(name); it != found.numbers.end()) p.numbers[name] = it->second;
+  add_gating(job, in, found, p);
+  if (in.recon_error.defined()) add_health(job, in, found.tensor("out/strata"), p);
   return p;
 }
 

@@ -45,22 +45,41 @@ const torch::Tensor* find(const Payload& p, const std::string& name) {
   return it == p.tensors.end() ? nullptr : &it->second;
 }
 
-AnalysisInputs analysis_inputs(const Payload& corpus, const Payload& embedding, const Payload& trained) {
+StrataInputs strata_inputs(const Payload& corpus, const Payload& embedding) {
+  StrataInputs si;
+  si.X = embedding.tensor("data");
+  si.features = si.X;
+  si.domain = domain_index(corpus, &si.domains);
+  if (const auto* t = find(embedding, "truth")) si.truth = *t;
+  if (const auto* t = find(embedding, "truth_dim")) si.true_dims = *t;
+  return si;
+}
+
+AnalysisInputs analysis_inputs(const analysis::AnalysisSpec& job, const Payload& corpus, const Payload& embedding,
+                               const Payload& trained) {
   AnalysisInputs ai;
-  ai.X = embedding.tensor("data");
+  ai.space = strata_inputs(corpus, embedding);
   ai.gating = trained.tensor("out/gating");
+  if (job.strata_on == "gating") ai.space.features = ai.gating;
   ai.sparsity = trained.tensor("sparsity");
-  ai.domain = domain_index(corpus, &ai.domains);
   if (const auto* t = find(trained, "out/recon_error")) ai.recon_error = *t;
   if (const auto* t = find(trained, "out/support")) ai.support = *t;
   if (const auto* t = find(trained, "params/lista_theta")) ai.thresholds = *t;
   for (const char* name : {"input_mean", "input_std", "pca_mean", "pca_components"})
     if (const auto* t = find(trained, std::string("params/") + name)) ai.input_stats[name] = *t;
   if (const auto gate = trained.attrs.find("gate_training"); gate != trained.attrs.end()) ai.gate_training = gate->second;
-  if (const auto* t = find(embedding, "truth")) ai.truth = *t;
-  if (const auto* t = find(embedding, "truth_dim")) ai.true_dims = *t;
   if (ai.recon_error.defined() && !ai.support.defined()) ai.recon_error = torch::Tensor();
   return ai;
+}
+
+// A run reads its strata job when it has one (strata_on = "embeddings").
+Payload execute_analysis(const JobRequest& r, const Inputs& in, const std::string& what) {
+  const auto job = spec::from_json<analysis::AnalysisSpec>(r.spec, what);
+  const auto& corpus = input(in, r.input("corpus"));
+  const auto& embedding = input(in, r.input("embedding"));
+  const auto ai = analysis_inputs(job, corpus, embedding, input(in, r.input("trained")));
+  const auto shared = r.inputs_of("strata");
+  return run_analysis(job, ai, shared.empty() ? nullptr : &input(in, shared.front()));
 }
 
 // A member of a data-parallel group that fails before training tells the others, which
@@ -132,12 +151,10 @@ Payload execute(const JobRequest& r, const Inputs& in, torch::Device device, par
     const auto& source = input(in, r.input("source")).tensor("data");
     return run_embed(job, corpus, device, &source);
   }
-  if (r.kind == "analysis") {
-    const auto& corpus = input(in, r.input("corpus"));
-    const auto& trained = input(in, r.input("trained"));
-    const auto& embedding = input(in, r.input("embedding"));
-    return run_analysis(spec::from_json<analysis::AnalysisSpec>(r.spec, what), analysis_inputs(corpus, embedding, trained));
-  }
+  if (r.kind == "strata")
+    return run_strata(spec::from_json<analysis::AnalysisSpec>(r.spec, what),
+                      strata_inputs(input(in, r.input("corpus")), input(in, r.input("embedding"))));
+  if (r.kind == "analysis") return execute_analysis(r, in, what);
   fail_run("unknown job kind '{}'", r.kind);
 }
 

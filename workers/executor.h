@@ -16,7 +16,7 @@
 namespace strata::workers {
 
 // An archive object a job reads, and what it is to the job ("corpus", "embedding", "trained",
-// "source" (a null model's), "shard").
+// "strata" (a run's strata job), "source" (a null model's), "shard").
 struct JobInput {
   std::string role, object;
   bool operator==(const JobInput&) const = default;
@@ -25,7 +25,7 @@ struct JobInput {
 struct JobRequest {
   std::string object;               // the archive object it produces, e.g. "/trained/<id>"
   std::string id;                   // its job id
-  std::string kind;                 // corpus | embed | train | analysis
+  std::string kind;                 // corpus | embed | train | strata | analysis
   nlohmann::json spec;              // the resolved job: spec::to_json of its kind's spec
   std::vector<JobInput> inputs;     // archive objects it reads, e.g. {"corpus", "/corpus"}
   double cost = 1;                  // relative cost estimate: larger jobs are scheduled first

@@ -1,5 +1,5 @@
 #pragma once
-// The four kinds of work, each a plain function from its spec and inputs to a Payload. The
+// The five kinds of work, each a plain function from its spec and inputs to a Payload. The
 // specs are core's (declared once, with their schemas), so a worker needs nothing of the sweep
 // file or the archive.
 #include <torch/torch.h>
@@ -40,22 +40,40 @@ torch::Tensor import_vectors(const std::filesystem::path& file, const std::strin
 Payload run_train(const moe::MoeConfig& job, const torch::Tensor& X, const torch::Tensor& labels, torch::Device device,
                   parallel::ProcessGroup* group = nullptr);
 
-// --- analysis -------------------------------------------------------------------------
-struct AnalysisInputs {
-  torch::Tensor X;         // [N,L] embeddings
-  torch::Tensor gating;    // [N,E]
-  torch::Tensor sparsity;  // [E]
+// --- strata ---------------------------------------------------------------------------
+// The space an analysis finds its strata in.
+struct StrataInputs {
+  torch::Tensor X;         // [N,L] embeddings: the strata's dimensions are measured here
+  torch::Tensor features;  // what k-means clusters: X, or the gating [N,E] (strata_on = "gating")
   torch::Tensor domain;    // [N] int64 source index
   std::int64_t domains = 0;
+  // A synthetic space's truth (undefined otherwise): true stratum [N] and dimensions [K].
+  torch::Tensor truth, true_dims;
+};
+// The strata (out/strata) and what depends on them and the embedding alone: dimensions by every
+// estimator (also size-matched and against size), sizes, agreement with the sources, the
+// dimensions' intervals and, on a synthetic space, the truth beside them.
+Payload run_strata(const analysis::AnalysisSpec& job, const StrataInputs& in);
+// Where run_strata's results are (datasets, or groups of them) for `job` on an embedding with or
+// without truth: what a run reading them links, at the same paths.
+std::vector<std::string> strata_paths(const analysis::AnalysisSpec& job, bool truth);
+
+// --- analysis -------------------------------------------------------------------------
+struct AnalysisInputs {
+  StrataInputs space;
+  torch::Tensor gating;    // [N,E]
+  torch::Tensor sparsity;  // [E]
   // The trained model's outputs and statistics, for its health (undefined: not judged).
   torch::Tensor recon_error;                         // [N]
   torch::Tensor support;                             // [N,E,M]
   torch::Tensor thresholds;                          // [E,M] LISTA thresholds (undefined: none)
   std::map<std::string, torch::Tensor> input_stats;  // input_mean/input_std or pca_mean/pca_components
   std::string gate_training = "trained";             // or "untrained" (the authors' routing), "none" (uniform)
-  // A synthetic space's truth (undefined otherwise): true stratum [N] and dimensions [K].
-  torch::Tensor truth, true_dims;
 };
-Payload run_analysis(const analysis::AnalysisSpec& job, const AnalysisInputs& in);
+// A run: what reads the trained model (Table 2, entropies, gating by stratum and by domain, their
+// intervals, health, the truth's rank agreement with the weighted sparsity). `strata`: the
+// run_strata payload of its embedding (strata_on = "embeddings"), read here and not repeated in
+// the result (a run links it); nullptr: strata on the gating, found here and part of the result.
+Payload run_analysis(const analysis::AnalysisSpec& job, const AnalysisInputs& in, const Payload* strata);
 
 }  // namespace strata::workers

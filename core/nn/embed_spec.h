@@ -30,6 +30,8 @@ struct EmbedSpec {
   std::optional<SyntheticSpec> synthetic;  // synthetic: the space
 
   bool is_import() const { return !import_path.empty(); }
+  // A synthetic space's payload holds its true strata (`truth`, `truth_dim`); no other does.
+  bool has_truth() const { return kind == "synthetic"; }
   EmbedOptions options() const;
   static const spec::Schema<EmbedSpec>& schema();  // [[model]]
 };

@@ -16,7 +16,7 @@ from .h5 import as_text, child, plain, read
 SUPPORTED_FORMAT = 2
 
 # Keys of a job's configuration that identify it rather than set it.
-IDENTITY_KEYS = {"embed", "embedding", "train", "format", "corpus", "name"}
+IDENTITY_KEYS = {"embed", "embedding", "train", "strata_job", "format", "corpus", "name"}
 # Analysis settings; in a run's stored configuration they overwrite same-named training keys
 # ("seed", "pca_dim"), so a run's settings are rebuilt from its trained model's configuration.
 ANALYSIS_KEYS = ("strata", "strata_on", "pca_dim", "kmeans_restarts", "variance_fraction", "mle_k", "bootstrap",
@@ -151,6 +151,9 @@ class Catalog:
         self.corpus = _job(Job, self.file["corpus"]) if "corpus" in self.file else None
         self.embeddings = self._embeddings()
         self.trained = {t.id: t for t in self._children("trained", Trained)}
+        # The strata of an embedding, shared by its runs (strata_on = "embeddings"): each run's
+        # analysis/ links what it holds.
+        self.strata = {s.id: s for s in self._children("strata", Job)}
         self.runs = self._children("runs", Run)
         for r in self.runs:
             r.trained = self.trained.get(r.train_id)
@@ -264,5 +267,6 @@ class Catalog:
 
     def failed(self):
         """Every job object that did not finish: (path, status, error)."""
-        jobs = ([self.corpus] if self.corpus else []) + self.embeddings + list(self.trained.values()) + self.runs
+        jobs = ([self.corpus] if self.corpus else []) + self.embeddings + list(self.trained.values()) \
+            + list(self.strata.values()) + self.runs
         return [j for j in jobs if not j.done]

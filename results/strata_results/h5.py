@@ -52,17 +52,35 @@ def child(group, name, follow_links=True):
         return None
 
 
-def datasets(group):
+def datasets(group, follow_links=False):
     """(relative path, dataset) of every dataset under `group`, in name order, reached through hard
     links only (HDF5's own walk: one call for the whole tree). A run's soft links to its trained
-    model are therefore not walked twice; read those through the trained model."""
+    model are therefore not walked twice; read those through the trained model.
+
+    With `follow_links`, soft links below `group` are walked too (dangling ones left out): a run's
+    analysis/ links the strata and dimensions it shares with the other runs of its embedding."""
     out = []
+    if not follow_links:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                out.append((name, obj))
 
-    def visit(name, obj):
-        if isinstance(obj, h5py.Dataset):
-            out.append((name, obj))
+        group.visititems(visit)
+        return sorted(out, key=lambda item: item[0])
 
-    group.visititems(visit)
+    def visit_link(name, link):
+        if isinstance(link, h5py.HardLink):
+            obj = group.get(name)
+            if isinstance(obj, h5py.Dataset):
+                out.append((name, obj))
+            return
+        target = child(group, name)
+        if isinstance(target, h5py.Dataset):
+            out.append((name, target))
+        elif isinstance(target, h5py.Group):
+            out.extend((f"{name}/{path}", ds) for path, ds in datasets(target, follow_links=True))
+
+    group.visititems_links(visit_link)
     return sorted(out, key=lambda item: item[0])
 
 

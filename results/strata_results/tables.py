@@ -155,7 +155,7 @@ def strata_table(catalog, run, source_names):
     count = stratum_count(group, analysis)
     table = {"stratum": np.arange(count, dtype=np.int64)}
     names = {}
-    walked = datasets(analysis)
+    walked = datasets(analysis, follow_links=True)
     for path, values in per_stratum_arrays(walked, count).items():
         name = dim_column(path[len("dims/"):]) if path.startswith("dims/") else STRATUM_NAMES.get(path, path)
         names[path] = name
@@ -202,7 +202,7 @@ def run_metrics(catalog, run, truth):
     out = {}
     if not isinstance(analysis, h5py.Group):
         return out
-    walked = datasets(analysis)
+    walked = datasets(analysis, follow_links=True)
     out.update(scalars(walked))
     count = stratum_count(group, analysis)
     arrays = per_stratum_arrays(walked, count)

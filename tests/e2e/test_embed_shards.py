@@ -43,8 +43,8 @@ def without_shards(path):
 
 
 sharded, plain = tmp / "sharded.h5", tmp / "plain.h5"
-assert run(SWEEP, sharded) == (15, 0)  # corpus, 2 x (4 shards + merge), 2 trainings, 2 analyses
-assert run(variant(1), plain) == (7, 0)
+assert run(SWEEP, sharded) == (17, 0)  # corpus, 2 x (4 shards + merge), 2 trainings, 2 strata, 2 analyses
+assert run(variant(1), plain) == (9, 0)
 
 # Every dataset of the unsharded run, the embeddings above all, is there bit for bit.
 a, b = without_shards(sharded), without_shards(plain)
@@ -82,7 +82,7 @@ killed = tmp / "killed.h5"
 p = subprocess.run([BIN, "run", str(SWEEP), "--archive", str(killed), "--threads", "1", "--no-report"],
                    capture_output=True, text=True, env=dict(os.environ, STRATA_CRASH_AT="embed#3"))
 assert p.returncode != 0, p.stderr
-assert run(SWEEP, killed, "--resume") == (12, 3), "corpus and two shards reused"
+assert run(SWEEP, killed, "--resume") == (14, 3), "corpus and two shards reused"
 assert_same_datasets(sharded, killed)
 # The merged embedding keeps its model's provenance, whether its shards came from this run or the journal.
 for archive in (sharded, killed):
@@ -94,7 +94,7 @@ for archive in (sharded, killed):
 print("killed in shard 3: resumed with the corpus and two shards reused, same archive")
 
 # The embedding's id does not depend on the shards: nothing is computed again either way.
-assert run(SWEEP, plain, "--resume") == (0, 15)
+assert run(SWEEP, plain, "--resume") == (0, 17)
 with h5py.File(plain, "r") as f:
     assert "embedding_shards" not in f
 assert run(variant(9), sharded, "--resume")[0] == 0

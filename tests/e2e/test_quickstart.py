@@ -1,12 +1,15 @@
-"""The quickstart sweep end to end: archive layout (read with h5py), what its runs say about
+"""The quickstart sweep end to end: archive layout (read with h5py), the strata shared by the runs
+of one embedding (linked, and equal to what the archive's embedding gives), what its runs say about
 their readouts (ground truth, health flags), determinism, resume."""
 import json
 import re
+import subprocess
 
 import h5py
 import numpy as np
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from strata_test import SOURCE, assert_same_datasets, scratch, strata
+from strata_test import SOURCE, TOOLS, assert_same_datasets, scratch, strata
 
 sweep = SOURCE / "sweeps" / "quickstart.toml"
 tmp = scratch("quickstart")
@@ -64,6 +67,61 @@ with h5py.File(a, "r") as f:
         rho.setdefault(cfg["sparsity_cost"], []).append(
             (float(r["analysis/truth/spearman/weighted_sparsity"][()]), r.attrs["readout"]))
 
+
+
+def estimators(X, mle_k):
+    """Every estimator of id_estimators.h on the rows X, by tests/tools/analysis_dump."""
+    np.save(tmp / "rows.npy", X.astype(np.float64))
+    p = subprocess.run([str(TOOLS / "analysis_dump"), "dimensions", str(tmp / "rows.npy"), str(mle_k)],
+                       capture_output=True, text=True, check=True)
+    return json.loads(p.stdout)
+
+
+def check_shared_strata(f):
+    """One strata job for the one embedding and stratum count; every run links it, and what it holds
+    is what the archive's embedding, sources and gating give."""
+    assert list(f["strata"]) == sorted({json.loads(r.attrs["config"])["strata_job"] for r in f["runs"].values()})
+    assert len(f["strata"]) == 1, list(f["strata"])
+    sid = next(iter(f["strata"]))
+    st = f["strata"][sid]
+    assert st.attrs["status"] == "done" and st.attrs["embedding"] == "synthetic"
+    X = f["embeddings/synthetic/data"][()].astype(np.float64)
+    source = f["corpus/source"].asstr()[()]
+    labels = st["out/strata"][()]
+    sizes = np.bincount(labels, minlength=5)
+    assert np.array_equal(st["analysis/sizes"][()], sizes)
+    names = list(f["corpus/source_names"].asstr()[()])
+    domain = np.array([names.index(x) for x in source])
+    assert np.array_equal(st["analysis/contingency"][()], np.array(
+        [[np.sum((labels == s) & (domain == d)) for d in range(len(names))] for s in range(5)]))
+    assert abs(float(st["analysis/ari_source"][()]) - adjusted_rand_score(domain, labels)) < 1e-12
+    assert abs(float(st["analysis/nmi_source"][()]) - normalized_mutual_info_score(domain, labels)) < 1e-12
+    for s in range(5):
+        ref = estimators(X[labels == s], 10)  # the quickstart's mle_k
+        for name, value in ref.items():
+            got = float(st[f"analysis/dims/{name}"][s])
+            assert abs(got - value) <= 1e-9 * max(1.0, abs(value)), (s, name, got, value)
+    for rid, r in f["runs"].items():
+        for path in ("out/strata", "analysis/dims", "analysis/matched", "analysis/sizes", "analysis/ci/pca",
+                     "analysis/truth/dim"):
+            parent, name = path.rsplit("/", 1)
+            link = r[parent].get(name, getlink=True)
+            assert isinstance(link, h5py.SoftLink) and link.path == f"/strata/{sid}/{path}", (rid, path, link)
+        for k in ("pca", "twonn", "mle", "mle_lb"):
+            assert np.array_equal(r["analysis/dims/" + k][()], st["analysis/dims/" + k][()], equal_nan=True)
+        # The run's own readouts, from its gating and its strata job's labels.
+        g = r["out/gating"][()].astype(np.float64)
+        sparsity = r["trained/sparsity"][()].astype(np.float64)
+        ws = np.array([(g[labels == s] @ sparsity).mean() for s in range(5)])
+        ws[st["analysis/too_small"][()].astype(bool)] = np.nan
+        assert np.allclose(r["analysis/weighted_sparsity"][()], ws, rtol=1e-9, equal_nan=True), rid
+        assert isinstance(r["analysis"].get("weighted_sparsity", getlink=True), h5py.HardLink)
+    print(f"strata job {sid}: shared by {len(f['runs'])} runs, equal to the embedding's own analysis")
+
+
+with h5py.File(a, "r") as f:
+    check_shared_strata(f)
+
 print(rho)
 with_cost, without = [x for x, _ in rho[0.03]], [x for x, _ in rho[0]]
 assert np.mean(with_cost) >= 0.8, rho
@@ -92,3 +150,4 @@ assert "0 computed" in again.stderr, again.stderr
 # inspect lists what the archive holds.
 out = strata("inspect", a).stdout
 assert "corpus: 1000 rows" in out and "embeddings synthetic: 1000 x 64" in out, out
+assert "strata: 1 " in out, out

@@ -29,8 +29,8 @@ for n in (1, 2, 3, 4):
     print(f"mpirun -np {n}: shards ran on ranks {ranks}")
 
 # One worker runs everything: it keeps the corpus and 8 shards until the merges, then lets go of
-# the shards, which no later job reads; at most the corpus, the two embeddings and a trained model
-# are left.
+# the shards, which no later job reads; at most the corpus, the two embeddings, a trained model
+# and the strata a run reads are left.
 p = mpirun(2, tmp / "held.h5", extra=("--log-json",))
 assert p.returncode == 0, p.stderr
 done = [json.loads(line) for line in p.stdout.splitlines() if '"job_done"' in line]
@@ -38,7 +38,7 @@ held = [(e["kind"], e["inputs_held"]) for e in done]
 assert all(n >= 0 for _, n in held), held
 after_merges = max(i for i, (kind, _) in enumerate(held) if kind == "embed") + 1
 assert max(n for _, n in held[:after_merges]) >= 5, held  # the corpus and a model's 4 shards, at least
-assert max(n for _, n in held[after_merges:]) <= 4, held
+assert max(n for _, n in held[after_merges:]) <= 5, held
 print("inputs a worker keeps after each job:", [n for _, n in held])
 
 # A worker killed in its first shard under 3 ranks, the sweep finished under 4: the same archive.

@@ -27,8 +27,8 @@ def require_tools():
 
 
 def write_sweep(folder, epochs=4, texts_per_source=12, commit_interval_s=0, name="crash.toml"):
-    """A sweep of 9 jobs: corpus, a MiniLM embedding and its Gaussian null, one training of each,
-    two stratum counts of analysis of each. Returns the sweep file. `commit_interval_s` = 0
+    """A sweep of 13 jobs: corpus, a MiniLM embedding and its Gaussian null, one training of each,
+    the strata of each at two stratum counts, and their analysis of each training. Returns the sweep file. `commit_interval_s` = 0
     commits each result alone, so that the N-th commit of a crash point is the same in every run;
     None keeps the default (results grouped as they finish)."""
     lines = []
@@ -203,5 +203,5 @@ def crash_setup(name):
     reference = tmp / "reference.h5"
     p = run(sweep, reference)
     assert p.returncode == 0, p.stderr
-    return tmp, sweep, reference, 9
+    return tmp, sweep, reference, 13
 
