@@ -40,26 +40,23 @@ TEST_CASE("neighbour distances match a brute-force search", "[intrinsic]") {
   CHECK(torch::allclose(got, expected, 1e-12, 1e-12));
 }
 
+namespace {
+// TwoNN and MLE (k = 20) on X, a sample of a d-dimensional manifold, within 15% of d.
+void check_recovers(const torch::Tensor& X, std::int64_t d) {
+  const double twonn = sa::twonn_dimension(X);
+  const double mle = sa::mle_dimension(X, 20);
+  INFO("d = " << d << ", TwoNN " << twonn << ", MLE " << mle);
+  CHECK(std::abs(twonn - static_cast<double>(d)) <= 0.15 * static_cast<double>(d));
+  CHECK(std::abs(mle - static_cast<double>(d)) <= 0.15 * static_cast<double>(d));
+}
+}  // namespace
+
 TEST_CASE("TwoNN and MLE find the dimension of spheres S^2, S^5, S^10 in R^64 within 15%", "[intrinsic]") {
-  for (const std::int64_t d : {2, 5, 10}) {
-    const auto X = sphere(d, 2000, 100 + static_cast<std::uint64_t>(d));
-    const double twonn = sa::twonn_dimension(X);
-    const double mle = sa::mle_dimension(X, 20);
-    INFO("d = " << d << ", TwoNN " << twonn << ", MLE " << mle);
-    CHECK(std::abs(twonn - static_cast<double>(d)) <= 0.15 * static_cast<double>(d));
-    CHECK(std::abs(mle - static_cast<double>(d)) <= 0.15 * static_cast<double>(d));
-  }
+  for (const std::int64_t d : {2, 5, 10}) check_recovers(sphere(d, 2000, 100 + static_cast<std::uint64_t>(d)), d);
 }
 
 TEST_CASE("TwoNN and MLE on flat cubes of dimension 2 and 5", "[intrinsic]") {
-  for (const std::int64_t d : {2, 5}) {
-    const auto X = cube(d, 2000, 200 + static_cast<std::uint64_t>(d));
-    const double twonn = sa::twonn_dimension(X);
-    const double mle = sa::mle_dimension(X, 20);
-    INFO("d = " << d << ", TwoNN " << twonn << ", MLE " << mle);
-    CHECK(std::abs(twonn - static_cast<double>(d)) <= 0.15 * static_cast<double>(d));
-    CHECK(std::abs(mle - static_cast<double>(d)) <= 0.15 * static_cast<double>(d));
-  }
+  for (const std::int64_t d : {2, 5}) check_recovers(cube(d, 2000, 200 + static_cast<std::uint64_t>(d)), d);
 }
 
 TEST_CASE("duplicate points do not change the estimates", "[intrinsic]") {
