@@ -54,8 +54,6 @@ double available_memory(torch::Device device) {
   return pages > 0 && size > 0 ? static_cast<double>(pages) * static_cast<double>(size) : 0;
 }
 
-std::string memory_name(torch::Device device) { return device.is_cuda() ? device.str() : "this host"; }
-
 torch::Tensor host_copy(const torch::Tensor& t) { return t.detach().to(torch::kCPU).contiguous().clone(); }
 
 }  // namespace
@@ -134,9 +132,13 @@ torch::Tensor Trainer::step(const torch::Tensor& X, const torch::Tensor& labels,
     return losses;
   }
   const int ranks = many ? group_->size() : 1, me = many ? group_->rank() : 0;
-  std::int64_t count = 0;
-  for (const auto& p : params_) count += p.numel();
-  auto rows = torch::zeros({shards_, count}, params_.front().options());
+  if (!rows_.defined()) {  // one [shards, P] buffer for every step
+    std::int64_t count = 0;
+    for (const auto& p : params_) count += p.numel();
+    rows_ = torch::empty({shards_, count}, params_.front().options());
+  }
+  auto& rows = rows_;
+  rows.zero_();
   const auto shards = index.tensor_split(shards_);
   const double n = static_cast<double>(index.size(0));
   for (std::int64_t s = me; s < shards_; s += ranks) {
@@ -159,7 +161,7 @@ torch::Tensor Trainer::step(const torch::Tensor& X, const torch::Tensor& labels,
   }
   if (many) group_->allreduce_sum(rows);
   // From zero, in shard order: 0 + x is x for every x but -0, which an allreduce also makes +0.
-  auto sum = torch::zeros({count}, rows.options());
+  auto sum = torch::zeros({rows.size(1)}, rows.options());
   for (std::int64_t s = 0; s < shards_; ++s) sum += rows[s];
   set_gradients(sum);
   adam_.step();
@@ -168,24 +170,23 @@ torch::Tensor Trainer::step(const torch::Tensor& X, const torch::Tensor& labels,
 }
 
 double Trainer::end_epoch(const torch::Tensor& summed) {
-  auto flags = summed.reshape(-1);
-  double failed = 0;
-  if (distributed(group_)) {
-    auto both = torch::cat({flags, torch::full({1}, error_ ? 1.0 : 0.0, flags.options())});
-    group_->allreduce_sum(both);
-    flags = both.narrow(0, 0, flags.size(0));
-    failed = both[flags.size(0)].item<double>();
-    if (error_) std::rethrow_exception(error_);
+  auto sums = summed.reshape(-1);
+  const auto shards = sums.size(0);
+  if (distributed(group_)) {  // the shards' sums and, last, how many ranks failed
+    sums = torch::cat({sums, torch::full({1}, error_ ? 1.0 : 0.0, sums.options())});
+    group_->allreduce_sum(sums);
   }
-  const auto others = static_cast<int>(failed);
+  const auto host = sums.to(torch::kCPU, torch::kFloat64).contiguous();  // the one read-back of the epoch
+  const double* v = host.data_ptr<double>();
+  if (error_) std::rethrow_exception(error_);
+  const auto others = distributed(group_) ? static_cast<int>(v[shards]) : 0;
   if (others == 1)
     throw parallel::GroupFailure("stopped: another rank of its data-parallel group failed during training");
   if (others > 1)
     throw parallel::GroupFailure(
         fmt::format("stopped: {} other ranks of its data-parallel group failed during training", others));
-  const auto host = flags.to(torch::kCPU).contiguous();
   double total = 0;
-  for (std::int64_t s = 0; s < host.size(0); ++s) total += host[s].item<double>();  // in shard order
+  for (std::int64_t s = 0; s < shards; ++s) total += v[s];  // in shard order
   return total;
 }
 
@@ -199,7 +200,7 @@ TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const
   auto order_gen = shuffle_generator(cfg.seed);
   parallel::run_together(group, device, [&] {
     validate(cfg, X.dim() == 2 ? X.size(1) : 1);
-    if (X.dim() == 2) check_memory(cfg, X.size(0), X.size(1), available_memory(device), memory_name(device));
+    if (X.dim() == 2) check_memory(cfg, X.size(0), X.size(1), available_memory(device), "this host");
     const auto Xc = checked_inputs(X);
     const auto labels_c = checked_labels(labels, cfg, Xc.size(0));
     inputs = prepare_inputs(Xc, cfg);

@@ -104,6 +104,7 @@ class Trainer {
   parallel::ProcessGroup* group_;
   std::int64_t shards_;
   std::exception_ptr error_;  // the failure of this rank's share, kept until end_epoch
+  torch::Tensor rows_;        // [shards, P]: each shard's gradient, reused by every step
 };
 
 }  // namespace strata::moe
