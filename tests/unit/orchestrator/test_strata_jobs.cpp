@@ -174,10 +174,10 @@ TEST_CASE("a strata job holds exactly its paths, a run the rest: together the wh
   // Strata of another stratum count, or given to a run whose strata are on the gating: refused.
   auto more = job;
   more.strata = 4;
-  CHECK_THROWS_WITH(workers::run_analysis(more, in, &strata), Catch::Matchers::Contains("holds 3 strata, the run asks for 4"));
+  CHECK_THROWS_WITH(workers::run_analysis(more, in, &strata), strata::test::HasSubstring("holds 3 strata, the run asks for 4"));
   auto gating = job;
   gating.strata_on = "gating";
-  CHECK_THROWS_WITH(workers::run_analysis(gating, in, &strata), Catch::Matchers::Contains("the run's own"));
+  CHECK_THROWS_WITH(workers::run_analysis(gating, in, &strata), strata::test::HasSubstring("the run's own"));
   // Without truth or intervals, none is promised.
   auto plain = job;
   plain.bootstrap = 0;
