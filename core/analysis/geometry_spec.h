@@ -26,7 +26,7 @@ struct GeometrySpec {
   std::vector<std::int64_t> ph0_sizes{250, 500, 1000, 2000};  // subsample sizes of the MST lengths
   std::int64_t ph0_repeats = 3;                     // subsamples per size
   std::int64_t boundary_k = 20;                     // neighbours of the mixing and overlap scores
-  double boundary_mixing = 0.25;                    // neighbours from other groups that flag a point
+  double boundary_mixing = 0.1;                     // neighbours from other groups that flag a point
   double boundary_id_factor = 2.0;                  // local ID this far (ratio) from its group's median flags it
   std::uint64_t seed = 0;                           // from [experiment] seed
 
@@ -78,7 +78,8 @@ inline const spec::Schema<GeometrySpec>& GeometrySpec::schema() {
                          "a point with at least this fraction of neighbours from other groups is on a boundary",
                          spec::above(0, 1)))
         .add(spec::field(&S::boundary_id_factor, "boundary_id_factor",
-                         "a point whose local ID differs from its group's median by this factor is on a boundary",
+                         "a point next to another group whose local ID differs from its group's median by this "
+                         "factor is on a boundary (without groups: any such point)",
                          spec::above(1, 1000)))
         .add(spec::field(&S::seed, "seed", "from [experiment] seed", {}, spec::kInternal))
         .check([](const S& g, const spec::Reader& r, const std::string& where) {

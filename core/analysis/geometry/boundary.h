@@ -10,7 +10,8 @@ namespace strata::analysis::geometry {
 struct Boundary {
   torch::Tensor mixing;    // [n] float64: fraction of a point's k neighbours from another group
   torch::Tensor id_ratio;  // [n] float64: its local ID over its group's median local ID
-  torch::Tensor flagged;   // [F] int64: points with mixing >= mixing_min or id_ratio outside [1/f, f]
+  torch::Tensor flagged;   // [F] int64: points with mixing >= mixing_min, or with id_ratio outside
+                           // [1/f, f] and (given groups) at least one neighbour from another group
 };
 
 // indices: [n, >= k] neighbours (self excluded); groups: int64 [n] in [0, G), or undefined (one

@@ -37,8 +37,10 @@ VolumeGrowth fit_volume_curves(const torch::Tensor& x, const torch::Tensor& y, d
     large = torch::where(better, coef.select(1, 2), large);
     at = torch::where(better, xb.squeeze(1).exp(), at);
   }
-  // Both fits exact (a perfect power law) gives 0, never 0/0.
-  const auto f = (rss1 - best).clamp_min(0) * static_cast<double>(R - 3) / best.clamp_min(1e-300);
+  // An exact power law leaves both residuals at rounding level: the floor, far below any real
+  // scatter, keeps F near 0 there instead of dividing rounding by rounding.
+  const auto floor = 1e-20 * (y - y.mean(1, true)).pow(2).sum(1) + 1e-300;
+  const auto f = (rss1 - best).clamp_min(0) * static_cast<double>(R - 3) / torch::maximum(best, floor);
   const auto violates = ((large >= rise * small) & (f >= f_min)).to(torch::kInt64);
   return {torch::Tensor(), line.select(1, 1).contiguous(), small, large, at, f, violates};
 }
