@@ -37,6 +37,16 @@ std::vector<double> filtered_ratios(const torch::Tensor& mu_in, std::int64_t* di
   return {kept.data_ptr<double>(), kept.data_ptr<double>() + kept.numel()};
 }
 
+// r1, r2 within each subset [c, s, 2]: small subsets batched (equal sizes), large ones one at a
+// time through the row-blocked search, so memory stays O(block × s).
+torch::Tensor two_nearest(const torch::Tensor& X, const std::vector<torch::Tensor>& subsets) {
+  const auto s = subsets[0].numel();
+  if (s * s <= (std::int64_t{1} << 22)) return knn_within(X, torch::stack(subsets), 2);
+  std::vector<torch::Tensor> out;
+  for (const auto& idx : subsets) out.push_back(knn(X.index_select(0, idx.to(X.device())), 2).distances);
+  return torch::stack(out);
+}
+
 }  // namespace
 
 double twonn_linear(const torch::Tensor& mu_in, double discard) {
@@ -122,8 +132,7 @@ TwonnScaling twonn_scaling(const torch::Tensor& X, const DecimationPlan& plan) {
                    torch::zeros({T}, f64), torch::zeros({T}, f64), torch::zeros({T}, f64)};
   for (std::int64_t t = 0; t < T; ++t) {
     const auto& subsets = plan.subsets[static_cast<std::size_t>(t)];
-    // Equal-sized subsets, so one batched neighbour search per size.
-    const auto nn = knn_within(X, torch::stack(subsets), 2);  // [c, s, 2]
+    const auto nn = two_nearest(X, subsets);  // [c, s, 2]
     const auto mu = nn.select(2, 1) / nn.select(2, 0);
     auto ids = torch::empty({mu.size(0)}, f64);
     for (std::int64_t j = 0; j < mu.size(0); ++j) ids[j] = twonn_linear(mu[j]);
