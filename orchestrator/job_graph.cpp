@@ -31,14 +31,24 @@ std::string model_affinity(const plan::EmbedJob& e) {
 
 // One job per embedding, or for a sharded text model its shards (token-balanced, so each
 // costs an equal part) and the job that merges them into the embedding.
-void add_embed(const plan::EmbedJob& e, double rows, std::vector<JobNode>& nodes) {
-  const std::string object = "/embeddings/" + e.name;
+void add_embed(const plan::Plan& p, const plan::EmbedJob& e, double rows, std::vector<JobNode>& nodes) {
+  const std::string object = e.object();
   nn::EmbedSpec spec = e.spec;
   JobNode j;
   j.config = e.config;
-  j.what = "embeddings";
-  j.label = "embeddings " + e.name;
+  j.what = e.holds_layers ? "a model's layers" : "embeddings";
+  j.label = (e.holds_layers ? "layers of " : "embeddings ") + e.name;
   j.replace_on_change = true;
+  if (spec.kind == "layer_of") {
+    // Its rows are its model's: linked, not copied.
+    const std::string layers = p.embed(e.layers_of).object();
+    j.request = {object, e.id, "embed", spec::to_json(spec), {{"corpus", "/corpus"}, {"layers", layers}}, rows / 100, ""};
+    j.links["data"] = fmt::format("{}/L{}", layers, spec.layer);
+    if (spec.pooling == "tokens")
+      for (const char* meta : {"text_row", "position", "token_id"}) j.links[meta] = layers + "/" + meta;
+    nodes.push_back(j);
+    return;
+  }
   if (e.shards.empty()) {
     std::vector<workers::JobInput> inputs{{"corpus", "/corpus"}};
     if (spec.kind == "null_model") inputs.push_back({"source", "/embeddings/" + e.null_of});
@@ -64,7 +74,7 @@ void add_embed(const plan::EmbedJob& e, double rows, std::vector<JobNode>& nodes
   nn::EmbedSpec merge = e.spec;
   merge.kind = "merge_shards";
   merge.shards = count;
-  j.label = fmt::format("embeddings {} ({} shards merged)", e.name, count);
+  j.label = fmt::format("{} {} ({} shards merged)", e.holds_layers ? "layers of" : "embeddings", e.name, count);
   j.request = {object, e.id, "embed", spec::to_json(merge), merge_inputs, rows, ""};
   nodes.push_back(j);
 }
@@ -136,7 +146,7 @@ std::vector<JobNode> job_graph(const sweep::Sweep& s, const plan::Plan& p) {
     c.label = "corpus";
     nodes.push_back(c);
   }
-  for (const auto& e : p.embeds) add_embed(e, n, nodes);
+  for (const auto& e : p.embeds) add_embed(p, e, n, nodes);
   for (const auto& t : p.trains) {
     JobNode j;
     const auto& tj = t.spec;

@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include "core/io/fingerprint.h"
+#include "core/nn/encoder.h"
 #include "core/util/error.h"
 #include "core/util/hash.h"
 
@@ -63,6 +64,29 @@ EmbedJob made_here(nn::EmbedSpec spec, const std::string& corpus_id, nlohmann::j
   return e;
 }
 
+// The layers a model's embeddings are made of; as given when its config cannot be read (the plan
+// is then provisional).
+std::vector<std::int64_t> planned_layers(const nn::EmbedSpec& m, bool* missing) {
+  try {
+    return m.layers.resolve(nn::snapshot_layers(m.path));
+  } catch (const InputError&) {
+    if (missing) *missing = true;
+    return m.layers.all ? std::vector<std::int64_t>{-1} : m.layers.indices;
+  }
+}
+
+// Layer k of a model of several layers, as an embedding of its own.
+EmbedJob layer_job(const EmbedJob& model, std::int64_t k, const std::string& corpus_id) {
+  nn::EmbedSpec spec = model.spec;
+  spec.name = fmt::format("{}@L{}", model.name, k);
+  spec.kind = "layer_of";
+  spec.layer = k;
+  spec.shards = 1;
+  auto e = made_here(spec, corpus_id, {{"layers", model.id}});
+  e.layers_of = model.name;
+  return e;
+}
+
 void add_embeds(const sweep::Sweep& s, Plan& p) {
   if (s.corpus.synthetic) {
     nn::EmbedSpec syn;
@@ -72,14 +96,22 @@ void add_embeds(const sweep::Sweep& s, Plan& p) {
     p.embeds.push_back(made_here(syn, p.corpus_id, nlohmann::json::object()));
   }
   const std::int64_t shards = embed_shard_count(s);
-  for (const auto& m : s.models) {
+  for (auto m : s.models) {
+    if (m.pooling == "tokens") m.seed = s.experiment.seed;  // which tokens are kept
     auto e = embed_job(m, p.corpus_id, &p.inputs_missing);
     add_shards(e, shards);
+    if (m.layers.last_only() || e.spec.is_import()) {
+      p.embeds.push_back(e);
+      continue;
+    }
+    e.holds_layers = true;
     p.embeds.push_back(e);
+    for (std::int64_t k : planned_layers(m, &p.inputs_missing)) p.embeds.push_back(layer_job(e, k, p.corpus_id));
   }
   if (!s.analysis.base.null_model) return;
   const std::size_t real = p.embeds.size();
   for (std::size_t i = 0; i < real; ++i) {
+    if (p.embeds[i].holds_layers) continue;
     nn::EmbedSpec null;
     null.name = p.embeds[i].name + ".null";
     null.kind = "null_model";
@@ -92,12 +124,14 @@ void add_embeds(const sweep::Sweep& s, Plan& p) {
 
 void add_trains(const sweep::Sweep& s, Plan& p) {
   const auto grid = s.moe.expand();
-  for (const auto& e : p.embeds)
+  for (const auto& e : p.embeds) {
+    if (e.holds_layers) continue;  // its layers are the embeddings
     for (const auto& cfg : grid) {
       const nlohmann::json inputs{{"embed", e.id}};
       p.trains.push_back({spec_id("train", inputs, cfg), e.name, e.id, cfg,
                           stored(spec::to_json(cfg), {{"embed", e.id}, {"embedding", e.name}})});
     }
+  }
 }
 
 // The id of the strata of analysis `a` in the embedding `embed_id`.
@@ -110,7 +144,7 @@ std::string strata_id(const std::string& embed_id, const analysis::AnalysisSpec&
 void add_strata(const sweep::Sweep& s, Plan& p) {
   for (const auto& e : p.embeds)
     for (const auto& a : s.analysis.expand()) {
-      if (a.strata_on != "embeddings") continue;
+      if (a.strata_on != "embeddings" || e.holds_layers) continue;
       const auto id = strata_id(e.id, a);
       if (std::any_of(p.strata.begin(), p.strata.end(), [&](const StrataJob& j) { return j.id == id; })) continue;
       p.strata.push_back({id, e.name, e.id, a, stored(spec::to_json(a), {{"embed", e.id}, {"embedding", e.name}}),
@@ -225,8 +259,10 @@ std::string describe(const Plan& p, const sweep::Sweep& s) {
     std::string what = m.kind == "synthetic"    ? "synthetic points"
                        : m.kind == "import"     ? "import " + m.import_path.string()
                        : m.kind == "null_model" ? "Gaussian null of " + e.null_of
+                       : m.kind == "layer_of"   ? fmt::format("hidden state {} of {}", m.layer, e.layers_of)
                        : fmt::format("{} pooling={} dtype={}", m.path.string(), m.pooling, m.dtype);
     if (!e.shards.empty()) what += fmt::format(", {} shards merged", e.shards.size());
+    if (e.holds_layers) what += fmt::format(", layers {} in {}", spec::to_json(m)["layers"].dump(), e.object());
     out += fmt::format("  {} {:<20} {}\n", e.id, e.name, what);
     for (const auto& sh : e.shards)
       out += fmt::format("    {} shard {}/{} {}\n", sh.id, sh.index + 1, e.shards.size(), shard_object(e.name, sh.index));

@@ -32,6 +32,12 @@ struct EmbedJob {
   // embedding. The embedding's id does not depend on them: sharded or not, it is the same
   // data, bit for bit.
   std::vector<EmbedShard> shards;
+  // A text model of several layers (layers != [-1]): this job's object holds every layer
+  // (/embedding_layers/<name>, from one forward pass) and is no embedding itself; a layer_of job
+  // per layer makes /embeddings/<name>@L<k> of it, `layers_of` naming the model.
+  bool holds_layers = false;
+  std::string layers_of;
+  std::string object() const { return (holds_layers ? "/embedding_layers/" : "/embeddings/") + name; }
 };
 
 struct TrainJob {

@@ -193,7 +193,10 @@ class Scheduler {
     for (const auto& p : pending_) {
       const JobNode* node = &nodes_[p.node];  // nodes_ outlives the writer
       auto write = [node, o = p.outcome](io::h5::Group& g) {
-        o->payload.write(g);
+        // What the object links to another is not written twice (a layer's rows are its model's).
+        Payload own = o->payload;
+        for (const auto& link : node->links) own.tensors.erase(link.first);
+        own.write(g);
         for (const auto& [k, v] : node->attrs) g.set_attr(k, v);
         g.set_attr("seconds", o->seconds);
         g.set_attr("rank", static_cast<std::int64_t>(o->rank));

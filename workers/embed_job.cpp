@@ -63,17 +63,38 @@ void model_attrs(const nn::EmbedSpec& job, const LoadedModel& m, torch::Device d
   p.numbers["max_tokens"] = static_cast<double>(job.max_tokens);
 }
 
+// The payload names of an embedding's rows: `data` for one layer, L<k> for each of several.
+std::string layer_name(std::int64_t layer) { return "L" + std::to_string(layer); }
+
+void put_rows(const nn::EmbedSpec& job, const nn::Encoder& enc, nn::Embedded e, Payload& p) {
+  const auto layers = job.layers.resolve(enc.num_layers());
+  if (job.layers.last_only()) {
+    p.tensors["data"] = e.layers.front().contiguous();
+  } else {
+    for (std::size_t j = 0; j < layers.size(); ++j) p.tensors[layer_name(layers[j])] = e.layers[j].contiguous();
+    p.strings["layers"] = {};
+    for (auto l : layers) p.strings["layers"].push_back(layer_name(l));
+  }
+  if (e.text_row.defined()) {
+    p.tensors["text_row"] = e.text_row;
+    p.tensors["position"] = e.position;
+    p.tensors["token_id"] = e.token_id;
+  }
+  p.numbers["num_layers"] = static_cast<double>(enc.num_layers());
+}
+
 Payload text_model(const nn::EmbedSpec& job, const Corpus& corpus, torch::Device device) {
   const auto t0 = std::chrono::steady_clock::now();
   LoadedModel& m = load_model(job, device);
-  const nn::EmbedOptions opt = job.options();
+  nn::EmbedOptions opt = job.options();
+  opt.layers = job.layers.resolve(m.encoder->num_layers());
   Payload p;
   if (job.shards <= 1) {
-    p.tensors["data"] = nn::embed_texts(*m.encoder, *m.tokenizer, corpus.text, opt, device).to(torch::kCPU).contiguous();
+    put_rows(job, *m.encoder, nn::embed_texts(*m.encoder, *m.tokenizer, corpus.text, opt, device), p);
   } else {
     auto part = nn::embed_texts_shard(*m.encoder, *m.tokenizer, corpus.text, opt, device, job.shard, job.shards);
     p.tensors["rows"] = part.rows;
-    p.tensors["data"] = part.vectors.contiguous();
+    put_rows(job, *m.encoder, std::move(part.embedded), p);
     p.numbers["tokens"] = static_cast<double>(part.tokens);
     p.numbers["shard"] = static_cast<double>(job.shard);
     p.numbers["shards"] = static_cast<double>(job.shards);
@@ -117,46 +138,104 @@ torch::Tensor import_vectors(const std::filesystem::path& file, const std::strin
   return X.to(torch::kFloat32).contiguous();
 }
 
-Payload merge_shards(const std::vector<const Payload*>& shards, std::int64_t rows) {
-  if (shards.empty()) fail_run("merge_shards: no shards");
-  std::int64_t width = -1;
-  for (const Payload* s : shards) width = std::max(width, s->tensor("data").dim() == 2 ? s->tensor("data").size(1) : -1);
-  torch::Tensor data = torch::empty({rows, std::max<std::int64_t>(width, 0)}, torch::kFloat32);
-  std::vector<char> seen(static_cast<std::size_t>(rows), 0);
-  Payload p;
-  std::set<std::string> devices;
-  double seconds = 0;
-  for (std::size_t k = 0; k < shards.size(); ++k) {
-    const Payload& s = *shards[k];
-    const torch::Tensor& idx = s.tensor("rows");
-    const torch::Tensor& part = s.tensor("data");
-    if (part.dim() != 2 || idx.dim() != 1 || part.size(0) != idx.size(0) || part.size(1) != width)
-      fail_run("embedding shard {}: {} rows of [{}] vectors, not one vector of width {} per row", k, idx.size(0),
-               fmt::join(part.sizes(), ", "), width);
-    const auto* r = idx.data_ptr<std::int64_t>();
-    for (std::int64_t i = 0; i < idx.size(0); ++i) {
-      if (r[i] < 0 || r[i] >= rows || seen[static_cast<std::size_t>(r[i])]++)
-        fail_run("embedding shard {}: row {} is outside the corpus or in another shard too", k, r[i]);
-    }
-    if (idx.size(0) > 0) data.index_copy_(0, idx, part);
-    // Shards of one embedding must come from one model: a snapshot replaced mid-sweep is an error.
+namespace {
+
+// The names of a shard's row tensors: `data`, or one L<k> per layer.
+std::vector<std::string> row_tensors(const Payload& shard) {
+  const auto it = shard.strings.find("layers");
+  return it == shard.strings.end() ? std::vector<std::string>{"data"} : it->second;
+}
+
+// Shards of one embedding must come from one model: a snapshot replaced mid-sweep is an error.
+void same_model(const std::vector<const Payload*>& shards, Payload& p) {
+  for (const Payload* s : shards)
     for (const char* key : {"model_path", "architecture", "weights_hash", "tokenizer_hash", "pooling", "dtype"}) {
-      const std::string v = attr_of(s, key);
+      const std::string v = attr_of(*s, key);
       auto [it, fresh] = p.attrs.emplace(key, v);
       if (!fresh && it->second != v)
         fail_run("embedding shards differ in {}: '{}' and '{}' (was the model changed during the sweep?)", key,
                  it->second, v);
     }
-    devices.insert(attr_of(s, "device"));
-    seconds += number_of(s, "seconds");
+}
+
+// Pooled rows: each corpus row from exactly one shard, placed at its row.
+void merge_pooled(const std::vector<const Payload*>& shards, std::int64_t rows, const std::vector<std::string>& names,
+                  Payload& p) {
+  std::vector<char> seen(static_cast<std::size_t>(rows), 0);
+  for (std::size_t k = 0; k < shards.size(); ++k) {
+    const torch::Tensor& idx = shards[k]->tensor("rows");
+    const auto* r = idx.data_ptr<std::int64_t>();
+    for (std::int64_t i = 0; i < idx.size(0); ++i)
+      if (r[i] < 0 || r[i] >= rows || seen[static_cast<std::size_t>(r[i])]++)
+        fail_run("embedding shard {}: row {} is outside the corpus or in another shard too", k, r[i]);
   }
   for (std::size_t i = 0; i < seen.size(); ++i)
     if (!seen[i]) fail_run("embedding shards leave corpus row {} out", i);
-  p.tensors["data"] = data;
+  for (const auto& name : names) {
+    const std::int64_t width = shards.front()->tensor(name).size(1);
+    torch::Tensor data = torch::empty({rows, width}, torch::kFloat32);
+    for (const Payload* s : shards)
+      if (s->tensor("rows").size(0) > 0) data.index_copy_(0, s->tensor("rows"), s->tensor(name));
+    p.tensors[name] = data;
+  }
+}
+
+// Token rows: every shard's tokens, ordered by text row, then position.
+void merge_tokens(const std::vector<const Payload*>& shards, const std::vector<std::string>& names, Payload& p) {
+  const auto cat = [&](const std::string& name) {
+    std::vector<torch::Tensor> parts;
+    for (const Payload* s : shards) parts.push_back(s->tensor(name));
+    return torch::cat(parts);
+  };
+  const torch::Tensor row = cat("text_row"), pos = cat("position");
+  const torch::Tensor order = std::get<1>(torch::sort(row * (pos.max().item<std::int64_t>() + 1) + pos, /*stable=*/true, 0, false));
+  for (const char* meta : {"text_row", "position", "token_id"}) p.tensors[meta] = cat(meta).index_select(0, order);
+  for (const auto& name : names) p.tensors[name] = cat(name).index_select(0, order);
+}
+
+}  // namespace
+
+Payload merge_shards(const std::vector<const Payload*>& shards, std::int64_t rows) {
+  if (shards.empty()) fail_run("merge_shards: no shards");
+  const std::vector<std::string> names = row_tensors(*shards.front());
+  for (std::size_t k = 0; k < shards.size(); ++k) {
+    const Payload& s = *shards[k];
+    const std::int64_t count = s.tensors.count("text_row") ? s.tensor("text_row").size(0) : s.tensor("rows").size(0);
+    if (row_tensors(s) != names) fail_run("embedding shard {} holds other layers than shard 0", k);
+    for (const auto& name : names) {
+      const torch::Tensor& part = s.tensor(name);
+      const std::int64_t width = shards.front()->tensor(name).size(1);
+      if (part.dim() != 2 || part.size(0) != count || part.size(1) != width)
+        fail_run("embedding shard {}: {} rows of [{}] vectors in {}, not one vector of width {} per row", k, count,
+                 fmt::join(part.sizes(), ", "), name, width);
+    }
+  }
+  Payload p;
+  same_model(shards, p);
+  if (shards.front()->tensors.count("text_row")) merge_tokens(shards, names, p);
+  else merge_pooled(shards, rows, names, p);
+  std::set<std::string> devices;
+  double seconds = 0;
+  for (const Payload* s : shards) {
+    devices.insert(attr_of(*s, "device"));
+    seconds += number_of(*s, "seconds");
+  }
+  if (const auto it = shards.front()->strings.find("layers"); it != shards.front()->strings.end()) p.strings["layers"] = it->second;
   p.attrs["device"] = fmt::format("{}", fmt::join(devices, ", "));
-  p.numbers["max_tokens"] = number_of(*shards.front(), "max_tokens");
+  for (const char* key : {"max_tokens", "num_layers"}) p.numbers[key] = number_of(*shards.front(), key);
   p.numbers["shards"] = static_cast<double>(shards.size());
   p.numbers["shard_seconds"] = seconds;
+  return p;
+}
+
+Payload layer_of(const nn::EmbedSpec& job, const Payload& layers) {
+  Payload p;
+  p.tensors["data"] = layers.tensor(layer_name(job.layer));
+  for (const char* meta : {"text_row", "position", "token_id"})
+    if (layers.tensors.count(meta)) p.tensors[meta] = layers.tensor(meta);
+  p.attrs = layers.attrs;
+  p.numbers["layer"] = static_cast<double>(job.layer);
+  for (const char* key : {"max_tokens", "num_layers"}) p.numbers[key] = number_of(layers, key);
   return p;
 }
 

@@ -45,11 +45,18 @@ const torch::Tensor* find(const Payload& p, const std::string& name) {
   return it == p.tensors.end() ? nullptr : &it->second;
 }
 
+// A corpus row's value for each embedding row: the row itself, or for token rows (pooling
+// "tokens") the text the token is in.
+torch::Tensor per_row(const torch::Tensor& by_text, const Payload& embedding) {
+  const torch::Tensor* text_row = find(embedding, "text_row");
+  return text_row ? by_text.index_select(0, *text_row) : by_text;
+}
+
 StrataInputs strata_inputs(const Payload& corpus, const Payload& embedding) {
   StrataInputs si;
   si.X = embedding.tensor("data");
   si.features = si.X;
-  si.domain = domain_index(corpus, &si.domains);
+  si.domain = per_row(domain_index(corpus, &si.domains), embedding);
   if (const auto* t = find(embedding, "truth")) si.truth = *t;
   if (const auto* t = find(embedding, "truth_dim")) si.true_dims = *t;
   return si;
@@ -86,14 +93,16 @@ Payload execute_analysis(const JobRequest& r, const Inputs& in, const std::strin
 // would otherwise wait for it in training's first collective.
 Payload execute_train(const JobRequest& r, const Inputs& in, torch::Device device, parallel::ProcessGroup* group) {
   moe::MoeConfig job;
-  const torch::Tensor *X = nullptr, *labels = nullptr;
+  const torch::Tensor* X = nullptr;
+  torch::Tensor labels;
   parallel::run_together(group, device, [&] {
     inject_failure(r);
     job = spec::from_json<moe::MoeConfig>(r.spec, "train job " + r.id);
-    X = &input(in, r.input("embedding")).tensor("data");
-    labels = &input(in, r.input("corpus")).tensor("label");
+    const Payload& embedding = input(in, r.input("embedding"));
+    X = &embedding.tensor("data");
+    labels = per_row(input(in, r.input("corpus")).tensor("label"), embedding);
   });
-  return run_train(job, *X, *labels, device, group);
+  return run_train(job, *X, labels, device, group);
 }
 
 }  // namespace
@@ -146,10 +155,15 @@ Payload execute(const JobRequest& r, const Inputs& in, torch::Device device, par
       for (const auto& object : r.inputs_of("shard")) shards.push_back(&input(in, object));
       return merge_shards(shards, static_cast<std::int64_t>(corpus_payload.strings.at("text").size()));
     }
+    if (job.kind == "layer_of") return layer_of(job, input(in, r.input("layers")));
     const Corpus corpus = corpus_from_payload(corpus_payload);
     if (job.kind != "null_model") return run_embed(job, corpus, device);
-    const auto& source = input(in, r.input("source")).tensor("data");
-    return run_embed(job, corpus, device, &source);
+    // A null model's rows stand for its source's: token rows keep the texts they are in.
+    const Payload& source = input(in, r.input("source"));
+    Payload null = run_embed(job, corpus, device, &source.tensor("data"));
+    for (const char* meta : {"text_row", "position", "token_id"})
+      if (const auto* t = find(source, meta)) null.tensors[meta] = *t;
+    return null;
   }
   if (r.kind == "strata")
     return run_strata(spec::from_json<analysis::AnalysisSpec>(r.spec, what),

@@ -26,12 +26,17 @@ Corpus corpus_from_payload(const Payload& p);
 
 // --- embeddings -----------------------------------------------------------------------
 // `null_source`: the embeddings a null model mirrors (kind null_model only). A text model in
-// shards gives its part: `rows` [R] int64 (corpus rows) and `data` [R, L].
+// shards gives its part: `rows` [R] int64 (corpus rows) and `data` [R, L]. A text model of
+// several layers gives L<k> for each (and the string list `layers`) instead of `data`; one of
+// pooling "tokens" also `text_row`, `position` and `token_id` [R] int64: which token each row is.
 Payload run_embed(const nn::EmbedSpec& job, const Corpus& corpus, torch::Device device,
                   const torch::Tensor* null_source = nullptr);
-// The embedding from all its shards' payloads (in shard order): `data` [rows, L] in corpus
-// order, with the shards' model attributes. Every corpus row must come from exactly one shard.
+// The embedding from all its shards' payloads (in shard order): `data` [rows, L] (or one L<k> per
+// layer) in corpus order, with the shards' model attributes. Every corpus row must come from
+// exactly one shard; token rows (pooling "tokens") are ordered by text row, then position.
 Payload merge_shards(const std::vector<const Payload*>& shards, std::int64_t rows);
+// One layer of a text model's several (its layers payload's L<k>, k = job.layer) as an embedding.
+Payload layer_of(const nn::EmbedSpec& job, const Payload& layers);
 // Reads vectors computed elsewhere (.npy, or .h5/.hdf5 with a dataset path) and checks
 // their row count against the corpus.
 torch::Tensor import_vectors(const std::filesystem::path& file, const std::string& dataset, std::int64_t rows);

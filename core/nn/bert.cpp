@@ -62,8 +62,10 @@ torch::Tensor BertEncoder::layer_forward(const Layer& l, const torch::Tensor& h,
   return l.out_norm(l.output(act_(l.intermediate(h1))) + h1);
 }
 
-torch::Tensor BertEncoder::forward(const torch::Tensor& ids, const torch::Tensor& mask) {
+void BertEncoder::forward_layers(const torch::Tensor& ids, const torch::Tensor& mask,
+                                 const std::vector<std::int64_t>& layers, const LayerSink& sink) {
   c10::InferenceMode guard;
+  const LayerTaps taps(layers, num_layers(), sink);
   const Batch b = prepare_batch(ids, mask, device_);
   if (b.ids.size(1) > max_positions_)
     fail_input("{}: a row of {} tokens is longer than the model's {} positions", config_path_,
@@ -72,8 +74,11 @@ torch::Tensor BertEncoder::forward(const torch::Tensor& ids, const torch::Tensor
   torch::Tensor h = torch::embedding(word_emb_, b.ids) + type_row0_;
   h = emb_norm_(h + torch::embedding(pos_emb_, pos));
   const torch::Tensor attn_mask = padding_mask(b.mask, b.padded);
-  for (const auto& l : layers_) h = layer_forward(l, h, attn_mask);
-  return h;
+  taps.offer(0, h);
+  for (std::int64_t i = 0; i < taps.blocks(); ++i) {
+    h = layer_forward(layers_[static_cast<std::size_t>(i)], h, attn_mask);
+    taps.offer(i + 1, h);
+  }
 }
 
 std::unique_ptr<Encoder> make_bert(const ModelConfig& cfg, const std::filesystem::path& dir,

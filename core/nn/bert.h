@@ -24,7 +24,9 @@ class BertEncoder : public Encoder {
   BertEncoder(const ModelConfig& cfg, const Weights& w, std::string architecture,
               PositionRule positions, std::int64_t max_positions);
 
-  torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask) override;
+  void forward_layers(const torch::Tensor& ids, const torch::Tensor& mask, const std::vector<std::int64_t>& layers,
+                      const LayerSink& sink) override;
+  std::int64_t num_layers() const override { return static_cast<std::int64_t>(layers_.size()); }
   std::int64_t hidden_size() const override { return hidden_; }
   std::string architecture() const override { return architecture_; }
   std::int64_t max_positions() const override { return max_positions_; }

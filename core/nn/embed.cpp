@@ -1,6 +1,7 @@
 // From token-id rows to pooled vectors: length-sorted batches, restored to input order.
 #include <algorithm>
 #include <numeric>
+#include <random>
 
 #include "core/nn/encoder.h"
 #include "core/nn/pooling.h"
@@ -79,22 +80,56 @@ void check_options(const EmbedOptions& opt) {
   if (opt.max_batch_tokens < 0) fail_input("max_batch_tokens {} must not be negative", opt.max_batch_tokens);
 }
 
-// Embeds `batches` (rows of `ids`) and writes the pooled rows of batch b to the rows dest[b]
-// of `out`. embed_ids and embed_id_batches both run every batch through here, so a batch
-// gives the same numbers whichever of them computes it.
-void embed_into(Encoder& enc, const std::vector<std::vector<std::int32_t>>& ids, const std::vector<std::int64_t>& lengths,
-                const std::vector<std::vector<std::int64_t>>& batches, const std::vector<std::vector<std::int64_t>>& dest,
-                std::int32_t pad_id, const EmbedOptions& opt, torch::Device device, torch::Tensor& out) {
+// Where embed_into writes each batch's rows: dest[b] lists the output rows of batch b's outputs,
+// one per input row, or with pooling "tokens" one per kept token (rows in batch order, each
+// row's tokens in position order).
+struct RowPlan {
+  std::vector<std::vector<std::int64_t>> dest;
+  std::vector<std::vector<std::int64_t>> kept;  // pooling "tokens": kept_tokens of every row
+  std::int64_t rows = 0;                        // output rows in all
+};
+
+// The flat indices (row * T + position) of a batch's kept tokens in its [b * T] hidden rows.
+torch::Tensor token_gather(const std::vector<std::int64_t>& batch, const RowPlan& plan, std::int64_t T) {
+  std::vector<std::int64_t> flat;
+  for (std::size_t r = 0; r < batch.size(); ++r)
+    for (std::int64_t pos : plan.kept[static_cast<std::size_t>(batch[r])]) flat.push_back(static_cast<std::int64_t>(r) * T + pos);
+  return torch::tensor(flat, torch::kInt64);
+}
+
+// The batch's rows for one layer: pooled, or the kept tokens' states.
+torch::Tensor batch_rows_of(const torch::Tensor& hidden, const torch::Tensor& mask, const torch::Tensor& gather,
+                            const EmbedOptions& opt) {
+  torch::Tensor rows = gather.defined() ? hidden.reshape({-1, hidden.size(2)}).index_select(0, gather).to(torch::kFloat32)
+                                        : pool(hidden, mask, opt.pooling);
+  if (opt.normalize)
+    rows = torch::nn::functional::normalize(rows, torch::nn::functional::NormalizeFuncOptions().p(2).dim(1));
+  return rows;
+}
+
+// Embeds `batches` (rows of `ids`) into one output per layer, rows placed by `plan`. embed_ids,
+// embed_rows and embed_id_batches all run every batch through here, so a batch gives the same
+// numbers whichever of them computes it.
+std::vector<torch::Tensor> embed_into(Encoder& enc, const std::vector<std::vector<std::int32_t>>& ids,
+                                      const std::vector<std::int64_t>& lengths,
+                                      const std::vector<std::vector<std::int64_t>>& batches, const RowPlan& plan,
+                                      std::int32_t pad_id, const EmbedOptions& opt, torch::Device device) {
   c10::InferenceMode guard;
+  const std::vector<std::int64_t> layers = resolve_layers(opt.layers, enc.num_layers());
+  const bool tokens = opt.pooling == "tokens";
   enc.set_padding_outputs_read(opt.pooling == "mean-with-padding");
-  // Pooled rows wait on the device and are copied back in large chunks, so the host keeps
-  // queuing work instead of waiting for every batch.
-  std::vector<torch::Tensor> pending_rows, pending_index;
+  std::vector<torch::Tensor> out;
+  for (std::size_t j = 0; j < layers.size(); ++j) out.push_back(torch::empty({plan.rows, enc.hidden_size()}, torch::kFloat32));
+  // Rows wait on the device and are copied back in large chunks, so the host keeps queuing
+  // work instead of waiting for every batch.
+  std::vector<std::vector<torch::Tensor>> pending(layers.size());
+  std::vector<torch::Tensor> pending_index;
   std::int64_t pending_bytes = 0;
   const auto flush = [&] {
-    if (pending_rows.empty()) return;
-    out.index_copy_(0, torch::cat(pending_index), torch::cat(pending_rows).to(torch::kCPU));
-    pending_rows.clear();
+    if (pending_index.empty()) return;
+    const torch::Tensor index = torch::cat(pending_index);
+    for (std::size_t j = 0; j < layers.size(); ++j) out[j].index_copy_(0, index, torch::cat(pending[j]).to(torch::kCPU));
+    for (auto& p : pending) p.clear();
     pending_index.clear();
     pending_bytes = 0;
   };
@@ -103,27 +138,72 @@ void embed_into(Encoder& enc, const std::vector<std::vector<std::int32_t>>& ids,
   for (std::size_t b = 0; b < batches.size(); ++b) {
     const auto count = static_cast<std::int64_t>(batches[b].size());
     auto [batch_ids, mask] = host_batch(ids, lengths, batches[b].data(), count, pad_id);
-    const torch::Tensor hidden = enc.forward(batch_ids, mask);
-    if (!same_device(hidden.device(), device))
-      fail_run("embed_ids: the encoder runs on {} but {} was asked for", hidden.device().str(), device.str());
-    torch::Tensor pooled = pool(hidden, mask.to(device, /*non_blocking=*/true), opt.pooling);
-    if (opt.normalize)
-      pooled = torch::nn::functional::normalize(pooled, torch::nn::functional::NormalizeFuncOptions().p(2).dim(1));
-    pending_rows.push_back(pooled);
-    pending_index.push_back(torch::tensor(dest[b], torch::kInt64));
-    pending_bytes += pooled.numel() * 4;
+    const torch::Tensor gather = tokens ? token_gather(batches[b], plan, batch_ids.size(1)).to(device) : torch::Tensor();
+    const torch::Tensor device_mask = mask.to(device, /*non_blocking=*/true);
+    enc.forward_layers(batch_ids, mask, layers, [&](std::int64_t layer, const torch::Tensor& hidden) {
+      if (!same_device(hidden.device(), device))
+        fail_run("embed_ids: the encoder runs on {} but {} was asked for", hidden.device().str(), device.str());
+      const auto j = static_cast<std::size_t>(std::find(layers.begin(), layers.end(), layer) - layers.begin());
+      pending[j].push_back(batch_rows_of(hidden, device_mask, gather, opt));
+      pending_bytes += pending[j].back().numel() * 4;
+    });
+    pending_index.push_back(torch::tensor(plan.dest[b], torch::kInt64));
     if (pending_bytes > (std::int64_t{256} << 20)) flush();
     if (b == 0) crash_point("embed");
-    log::debug("embedded rows {}..{} of {} (padded length {})", done, done + count, out.size(0), mask.size(1));
+    log::debug("embedded rows {}..{} of {} (padded length {})", done, done + count, ids.size(), mask.size(1));
     done += count;
   }
   flush();
   // NaN or infinite weights (or an overflow in half precision) give rows that must not be
   // stored as an embedding.
-  const std::int64_t bad = torch::isfinite(out).all(1).logical_not().sum().item<std::int64_t>();
-  if (bad > 0)
-    fail_input("{}: {} of {} embedded rows are NaN or infinite (NaN or infinite weights, or an overflow in {})",
-               model_name(enc), bad, out.size(0), opt.dtype);
+  for (std::size_t j = 0; j < layers.size(); ++j) {
+    const std::int64_t bad = torch::isfinite(out[j]).all(1).logical_not().sum().item<std::int64_t>();
+    if (bad > 0)
+      fail_input("{}: {} of {} embedded rows of layer {} are NaN or infinite (NaN or infinite weights, or an overflow "
+                 "in {})", model_name(enc), bad, out[j].size(0), layers[j], opt.dtype);
+  }
+  return out;
+}
+
+// The plan that puts pooled rows (or each row's kept tokens) in input order.
+RowPlan input_order(const std::vector<std::vector<std::int64_t>>& batches, std::vector<std::vector<std::int64_t>> kept,
+                    std::size_t rows) {
+  RowPlan plan;
+  plan.kept = std::move(kept);
+  std::vector<std::int64_t> first(rows);
+  for (std::size_t r = 0; r < rows; ++r) {
+    first[r] = plan.rows;
+    plan.rows += plan.kept.empty() ? 1 : static_cast<std::int64_t>(plan.kept[r].size());
+  }
+  for (const auto& b : batches) {
+    auto& d = plan.dest.emplace_back();
+    for (auto r : b) {
+      const std::int64_t n = plan.kept.empty() ? 1 : static_cast<std::int64_t>(plan.kept[static_cast<std::size_t>(r)].size());
+      for (std::int64_t t = 0; t < n; ++t) d.push_back(first[static_cast<std::size_t>(r)] + t);
+    }
+  }
+  return plan;
+}
+
+// Which token each output row is (pooling "tokens"), from the plan that placed them.
+void describe_tokens(const std::vector<std::vector<std::int32_t>>& ids, const std::vector<std::vector<std::int64_t>>& batches,
+                     const RowPlan& plan, Embedded& e) {
+  e.text_row = torch::empty({plan.rows}, torch::kInt64);
+  e.position = torch::empty({plan.rows}, torch::kInt64);
+  e.token_id = torch::empty({plan.rows}, torch::kInt64);
+  auto* row = e.text_row.data_ptr<std::int64_t>();
+  auto* pos = e.position.data_ptr<std::int64_t>();
+  auto* tok = e.token_id.data_ptr<std::int64_t>();
+  for (std::size_t b = 0; b < batches.size(); ++b) {
+    std::size_t k = 0;
+    for (auto r : batches[b])
+      for (std::int64_t p : plan.kept[static_cast<std::size_t>(r)]) {
+        const std::int64_t at = plan.dest[b][k++];
+        row[at] = r;
+        pos[at] = p;
+        tok[at] = ids[static_cast<std::size_t>(r)][static_cast<std::size_t>(p)];
+      }
+  }
 }
 
 }  // namespace
@@ -159,33 +239,76 @@ std::vector<std::vector<std::int64_t>> embed_batches(const std::vector<std::int6
   return batches;
 }
 
-torch::Tensor embed_ids(Encoder& enc, const std::vector<std::vector<std::int32_t>>& ids, std::int32_t pad_id,
-                        const EmbedOptions& opt, torch::Device device) {
+std::vector<std::vector<std::int64_t>> kept_tokens(const std::vector<std::int64_t>& lengths, const EmbedOptions& opt) {
+  std::vector<std::vector<std::int64_t>> kept(lengths.size());
+  std::int64_t total = 0;
+  for (std::size_t r = 0; r < lengths.size(); ++r) {
+    auto& k = kept[r];
+    k.resize(static_cast<std::size_t>(lengths[r]));
+    std::iota(k.begin(), k.end(), 0);
+    if (opt.tokens_per_text > 0 && lengths[r] > opt.tokens_per_text) {
+      // A row's draw depends on the seed and the row alone.
+      std::mt19937_64 rng(opt.token_seed ^ (0x9E3779B97F4A7C15ULL * (r + 1)));
+      std::shuffle(k.begin(), k.end(), rng);
+      k.resize(static_cast<std::size_t>(opt.tokens_per_text));
+      std::sort(k.begin(), k.end());
+    }
+    total += static_cast<std::int64_t>(k.size());
+  }
+  if (opt.token_rows <= 0 || total <= opt.token_rows) return kept;
+  // A seeded subset of all kept tokens, drawn over their (row, position) list.
+  std::vector<std::pair<std::int64_t, std::int64_t>> all;
+  all.reserve(static_cast<std::size_t>(total));
+  for (std::size_t r = 0; r < kept.size(); ++r)
+    for (auto p : kept[r]) all.emplace_back(static_cast<std::int64_t>(r), p);
+  std::mt19937_64 rng(opt.token_seed);
+  std::shuffle(all.begin(), all.end(), rng);
+  all.resize(static_cast<std::size_t>(opt.token_rows));
+  std::sort(all.begin(), all.end());
+  for (auto& k : kept) k.clear();
+  for (const auto& [r, p] : all) kept[static_cast<std::size_t>(r)].push_back(p);
+  return kept;
+}
+
+Embedded embed_rows(Encoder& enc, const std::vector<std::vector<std::int32_t>>& ids, std::int32_t pad_id,
+                    const EmbedOptions& opt, torch::Device device) {
   check_options(opt);
   const auto lengths = embed_lengths(enc, ids, opt);
   const auto batches = embed_batches(lengths, opt);
-  torch::Tensor out = torch::empty({static_cast<std::int64_t>(ids.size()), enc.hidden_size()}, torch::kFloat32);
-  embed_into(enc, ids, lengths, batches, /*dest=*/batches, pad_id, opt, device, out);  // rows back to input order
-  return out;
+  const bool tokens = opt.pooling == "tokens";
+  const RowPlan plan = input_order(batches, tokens ? kept_tokens(lengths, opt) : std::vector<std::vector<std::int64_t>>{},
+                                   ids.size());
+  Embedded e;
+  e.layers = embed_into(enc, ids, lengths, batches, plan, pad_id, opt, device);
+  if (tokens) describe_tokens(ids, batches, plan, e);
+  return e;
 }
 
-torch::Tensor embed_id_batches(Encoder& enc, const std::vector<std::vector<std::int32_t>>& ids, std::int32_t pad_id,
-                               const EmbedOptions& opt, torch::Device device,
-                               const std::vector<std::vector<std::int64_t>>& batches) {
+torch::Tensor embed_ids(Encoder& enc, const std::vector<std::vector<std::int32_t>>& ids, std::int32_t pad_id,
+                        const EmbedOptions& opt, torch::Device device) {
+  return embed_rows(enc, ids, pad_id, opt, device).layers.front();
+}
+
+Embedded embed_id_batches(Encoder& enc, const std::vector<std::vector<std::int32_t>>& ids, std::int32_t pad_id,
+                          const EmbedOptions& opt, torch::Device device,
+                          const std::vector<std::vector<std::int64_t>>& batches) {
   check_options(opt);
   const auto lengths = embed_lengths(enc, ids, opt);
-  std::vector<std::vector<std::int64_t>> dest;
-  std::int64_t rows = 0;
+  const bool tokens = opt.pooling == "tokens";
+  RowPlan plan;
+  if (tokens) plan.kept = kept_tokens(lengths, opt);
   for (const auto& b : batches) {
-    for (auto r : b)
+    auto& d = plan.dest.emplace_back();
+    for (auto r : b) {
       if (r < 0 || r >= static_cast<std::int64_t>(ids.size())) fail_run("embed_id_batches: no row {}", r);
-    dest.emplace_back(b.size());
-    std::iota(dest.back().begin(), dest.back().end(), rows);
-    rows += static_cast<std::int64_t>(b.size());
+      const std::size_t n = tokens ? plan.kept[static_cast<std::size_t>(r)].size() : 1;
+      for (std::size_t t = 0; t < n; ++t) d.push_back(plan.rows++);
+    }
   }
-  torch::Tensor out = torch::empty({rows, enc.hidden_size()}, torch::kFloat32);
-  embed_into(enc, ids, lengths, batches, dest, pad_id, opt, device, out);
-  return out;
+  Embedded e;
+  e.layers = embed_into(enc, ids, lengths, batches, plan, pad_id, opt, device);
+  if (tokens) describe_tokens(ids, batches, plan, e);
+  return e;
 }
 
 }  // namespace strata::nn

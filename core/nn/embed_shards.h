@@ -39,7 +39,7 @@ std::vector<std::vector<std::int64_t>> shard_batches(const std::vector<std::int6
 // batches are embedded.
 struct TextShard {
   torch::Tensor rows;       // [R] int64: indices of the texts embedded here
-  torch::Tensor vectors;    // [R, H] fp32 on the CPU, row r for texts[rows[r]]
+  Embedded embedded;        // their rows (pooling "tokens": their kept tokens), in that order
   std::int64_t tokens = 0;  // padded tokens computed
 };
 TextShard embed_texts_shard(Encoder& enc, const strata::text::Tokenizer& tok, const std::vector<std::string>& texts,

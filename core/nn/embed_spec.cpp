@@ -1,5 +1,7 @@
 #include "core/nn/embed_spec.h"
 
+#include <cstdlib>
+
 #include "core/nn/pooling.h"
 #include "core/spec/fields.h"
 
@@ -13,8 +15,40 @@ EmbedOptions EmbedSpec::options() const {
   opt.batch_size = batch_size;
   opt.max_batch_tokens = batch_tokens;
   opt.normalize = normalize;
+  opt.tokens_per_text = tokens_per_text;
+  opt.token_rows = token_rows;
+  opt.token_seed = seed;
   return opt;
 }
+
+std::vector<std::int64_t> LayerSelection::resolve(std::int64_t num_layers) const {
+  if (!all) return resolve_layers(indices, num_layers);
+  std::vector<std::int64_t> every(static_cast<std::size_t>(num_layers + 1));
+  for (std::int64_t k = 0; k <= num_layers; ++k) every[static_cast<std::size_t>(k)] = k;
+  return every;
+}
+
+LayerSelection LayerSelection::from_value(const nlohmann::json& v, std::string* error) {
+  LayerSelection s;
+  if (v.is_string() && v.get<std::string>() == "all") {
+    s.all = true;
+    s.indices.clear();
+    return s;
+  }
+  const auto refuse = [&] {
+    if (error) *error = "must be \"all\" or a non-empty list of layer indices (0: the embedding layer, -1: the last)";
+    return s;
+  };
+  if (!v.is_array() || v.empty()) return refuse();
+  s.indices.clear();
+  for (const auto& x : v) {
+    if (!x.is_number_integer() || std::abs(x.get<std::int64_t>()) > (1 << 16)) return refuse();
+    s.indices.push_back(x.get<std::int64_t>());
+  }
+  return s;
+}
+
+nlohmann::json LayerSelection::to_value() const { return all ? nlohmann::json("all") : nlohmann::json(indices); }
 
 const spec::Schema<EmbedSpec>& EmbedSpec::schema() {
   using S = EmbedSpec;
@@ -36,8 +70,19 @@ const spec::Schema<EmbedSpec>& EmbedSpec::schema() {
         .add(spec::field(&S::batch_tokens, "batch_tokens", "padded tokens per batch at most (0: rows only)",
                          spec::range(0, 1 << 30)))
         .add(spec::field(&S::normalize, "normalize", "L2-normalise every vector"))
+        .add(spec::field(&S::layers, "layers",
+                         "the hidden states embedded, each an embedding <name>@L<k> from one forward pass: \"all\" or "
+                         "indices (0: the embedding layer's output, -1: the last hidden state)", {}, spec::kIdIfSet))
+        .add(spec::field(&S::tokens_per_text, "tokens_per_text",
+                         "pooling \"tokens\": tokens kept of a text, a seeded draw (0: all)", spec::range(0, 1 << 20),
+                         spec::kIdIfSet))
+        .add(spec::field(&S::token_rows, "token_rows",
+                         "pooling \"tokens\": rows kept of the whole corpus, a seeded draw (0: all)",
+                         spec::range(0, std::int64_t{1} << 40), spec::kIdIfSet))
         .add(spec::field(&S::kind, "kind", "what makes the vectors",
-                         spec::one_of({"text_model", "import", "synthetic", "null_model", "merge_shards"}), spec::kInternal))
+                         spec::one_of({"text_model", "import", "synthetic", "null_model", "merge_shards", "layer_of"}),
+                         spec::kInternal))
+        .add(spec::field(&S::layer, "layer", "layer_of: the hidden state taken", {}, spec::kInternal | spec::kIdIfSet))
         .add(spec::field(&S::fingerprint, "fingerprint", "content of the snapshot or import file", {}, spec::kInternal))
         .add(spec::field(&S::seed, "seed", "a null model's draws", {}, spec::kInternal))
         .add(spec::field(&S::shard, "shard", "the shard this job embeds", spec::range(0, 1 << 20), spec::kInternal | spec::kNoId))
@@ -47,6 +92,10 @@ const spec::Schema<EmbedSpec>& EmbedSpec::schema() {
     s.check([](const S& m, const spec::Reader& r, const std::string& where) {
       if (m.name.find('/') != std::string::npos)
         r.fail(spec::Reader::child(where, "name"), "model name '{}' must not contain '/'", m.name);
+      if (m.name.find('@') != std::string::npos && m.kind == "text_model")
+        r.fail(spec::Reader::child(where, "name"), "model name '{}' must not contain '@' (it names layers)", m.name);
+      if (!m.layers.last_only() && !m.import_path.empty())
+        r.fail(spec::Reader::child(where, "layers"), "model '{}': imported vectors have no layers", m.name);
       if (m.kind == "text_model" || m.kind == "import") {
         const bool has_path = !m.path.empty(), has_import = !m.import_path.empty();
         if (has_path == has_import)

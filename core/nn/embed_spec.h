@@ -6,12 +6,28 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/data/synthetic.h"
 #include "core/nn/encoder.h"
 #include "core/spec/schema_fwd.h"
 
 namespace strata::nn {
+
+// The hidden states a text model's embedding is made of: "all" (0, the embedding layer's output,
+// to the last), or indices (negative from the end; the default [-1] is the last hidden state).
+struct LayerSelection {
+  bool all = false;
+  std::vector<std::int64_t> indices{-1};
+
+  bool last_only() const { return !all && indices.size() == 1 && indices[0] == -1; }
+  std::vector<std::int64_t> resolve(std::int64_t num_layers) const;  // ascending, in [0, num_layers]
+  static LayerSelection from_value(const nlohmann::json& v, std::string* error);
+  nlohmann::json to_value() const;
+  static std::string type_name() { return "\"all\" or a list of integers"; }
+};
 
 struct EmbedSpec {
   std::string name;                   // the embedding's name in the archive (/embeddings/<name>)
@@ -22,10 +38,14 @@ struct EmbedSpec {
   std::int64_t max_tokens = 512, batch_size = 64;
   std::int64_t batch_tokens = 8192;  // padded tokens per batch at most (0: rows only)
   bool normalize = false;
+  LayerSelection layers;              // one embedding per hidden state, named <name>@L<k>
+  std::int64_t tokens_per_text = 0;   // pooling "tokens": tokens kept of a text (0: all)
+  std::int64_t token_rows = 200000;   // pooling "tokens": rows kept of the whole corpus (0: all)
   // Set by strata:
-  std::string kind = "text_model";   // text_model | import | synthetic | null_model | merge_shards
+  std::int64_t layer = -1;           // layer_of: the hidden state it takes of its model's layers
+  std::string kind = "text_model";   // text_model | import | synthetic | null_model | merge_shards | layer_of
   std::string fingerprint;           // content of the snapshot or import file (core/io/fingerprint.h)
-  std::uint64_t seed = 0;            // null_model: its draws
+  std::uint64_t seed = 0;            // null_model: its draws; pooling "tokens": which are kept
   std::int64_t shard = 0, shards = 1;  // text_model: this job embeds shard `shard` of `shards`
   std::optional<SyntheticSpec> synthetic;  // synthetic: the space
 

@@ -42,10 +42,10 @@ Tokenized tokenize(const Encoder& enc, const strata::text::Tokenizer& tok, const
 
 }  // namespace
 
-torch::Tensor embed_texts(Encoder& enc, const strata::text::Tokenizer& tok, const std::vector<std::string>& texts,
-                          const EmbedOptions& opt, torch::Device device) {
+Embedded embed_texts(Encoder& enc, const strata::text::Tokenizer& tok, const std::vector<std::string>& texts,
+                     const EmbedOptions& opt, torch::Device device) {
   const Tokenized t = tokenize(enc, tok, texts, opt);
-  return embed_ids(enc, t.ids, t.pad, opt, device);
+  return embed_rows(enc, t.ids, t.pad, opt, device);
 }
 
 TextShard embed_texts_shard(Encoder& enc, const strata::text::Tokenizer& tok, const std::vector<std::string>& texts,
@@ -60,7 +60,7 @@ TextShard embed_texts_shard(Encoder& enc, const strata::text::Tokenizer& tok, co
     out.tokens += padded_tokens(b, lengths);
   }
   out.rows = torch::tensor(rows, torch::kInt64);
-  out.vectors = embed_id_batches(enc, t.ids, t.pad, opt, device, batches);
+  out.embedded = embed_id_batches(enc, t.ids, t.pad, opt, device, batches);
   return out;
 }
 

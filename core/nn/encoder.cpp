@@ -1,5 +1,7 @@
 #include "core/nn/encoder.h"
 
+#include <algorithm>
+
 #include <fmt/ranges.h>
 
 #include "core/nn/architectures.h"
@@ -68,6 +70,32 @@ std::unique_ptr<Encoder> load_encoder(const std::filesystem::path& snapshot_dir,
   // against it), so ids are bounded by it.
   enc->set_source(snapshot_dir, cfg.integer("vocab_size"));
   return enc;
+}
+
+torch::Tensor Encoder::forward(const torch::Tensor& ids, const torch::Tensor& mask) {
+  torch::Tensor last;
+  forward_layers(ids, mask, {num_layers()}, [&](std::int64_t, const torch::Tensor& h) { last = h; });
+  return last;
+}
+
+std::int64_t snapshot_layers(const std::filesystem::path& snapshot_dir) {
+  const ModelConfig cfg(snapshot_dir);
+  check_sizes(cfg);
+  return cfg.has("num_hidden_layers") ? cfg.integer("num_hidden_layers") : cfg.integer("n_layer");
+}
+
+std::vector<std::int64_t> resolve_layers(const std::vector<std::int64_t>& layers, std::int64_t num_layers) {
+  if (layers.empty()) return {num_layers};
+  std::vector<std::int64_t> out;
+  for (std::int64_t l : layers) {
+    if (l < -(num_layers + 1) || l > num_layers)
+      fail_input("layer {} does not exist: the model has hidden states 0 to {} (or -1 to -{} from the end)", l,
+                 num_layers, num_layers + 1);
+    out.push_back(l < 0 ? l + num_layers + 1 : l);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 }  // namespace strata::nn

@@ -8,11 +8,15 @@
 //   token's position is its column (RoBERTa adds its padding offset, see roberta.cpp);
 // - forward() returns the last hidden state (after the final norm where the model has one) in
 //   the model's dtype; padded positions hold whatever the model computes there (their queries
-//   attend to the real tokens), exactly as Hugging Face transformers computes them.
+//   attend to the real tokens), exactly as Hugging Face transformers computes them;
+// - layers are numbered as transformers' output_hidden_states: 0 is the embedding layer's
+//   output, k the output of block k, num_layers() the last hidden state (after the final norm
+//   where the model has one, so that it equals forward()).
 #include <torch/torch.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +31,8 @@ namespace strata::nn {
 //   "mean"              mean over the real tokens;
 //   "last"              the last real token (index len_b - 1 of a right-padded row);
 //   "cls"               the first token;
+//   "tokens"            every real token (or a seeded subset, see tokens_per_text): one row
+//                       per token, not per text;
 //   "mean-with-padding" the reference code's mean over all T positions of the padded batch,
 //                       padding included. T is the longest row of the batch the row was
 //                       embedded in, so this pooling depends on batching: embed_ids therefore
@@ -43,14 +49,31 @@ struct EmbedOptions {
   std::int64_t max_batch_tokens = 0;
   bool normalize = false;  // L2-normalise each pooled row
   bool sort_by_length = true;
+  // The hidden states pooled, each into its own rows (0 ... num_layers(), see Encoder); empty:
+  // the last. All of them come from one forward pass.
+  std::vector<std::int64_t> layers;
+  // pooling "tokens": at most this many tokens of a text (0: all) and of the whole corpus
+  // (0: all), chosen by `token_seed` from the rows' lengths alone, so batching and sharding
+  // never change which tokens are kept.
+  std::int64_t tokens_per_text = 0, token_rows = 0;
+  std::uint64_t token_seed = 0;
 };
+
+// Receives hidden states [B, T, H] (the model's dtype, on its device) as forward_layers
+// computes them.
+using LayerSink = std::function<void(std::int64_t layer, const torch::Tensor& hidden)>;
 
 class Encoder {
  public:
   virtual ~Encoder() = default;
   // ids [B,T] integer, mask [B,T] bool or integer (non-zero = real token), right-padded.
-  // Returns the last hidden state [B,T,H] in the model's dtype, on the model's device.
-  virtual torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask) = 0;
+  // Gives `sink` the hidden state of each of `layers` (ascending, each in [0, num_layers()]),
+  // in that order, and stops computing after the highest one.
+  virtual void forward_layers(const torch::Tensor& ids, const torch::Tensor& mask, const std::vector<std::int64_t>& layers,
+                              const LayerSink& sink) = 0;
+  // The last hidden state [B,T,H] in the model's dtype, on the model's device.
+  torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask);
+  virtual std::int64_t num_layers() const = 0;  // transformer blocks
   virtual std::int64_t hidden_size() const = 0;
   virtual std::string architecture() const = 0;
   // The longest sequence the model's position table covers.
@@ -87,7 +110,29 @@ class Encoder {
 std::unique_ptr<Encoder> load_encoder(const std::filesystem::path& snapshot_dir,
                                       const std::string& dtype, torch::Device device);
 
-// Embeds token-id rows: [N,H] fp32 on the CPU, row i for ids[i]. Rows longer than
+// What embedding rows gives: one [R, H] fp32 tensor on the CPU per layer of opt.layers (in
+// that order; one, the last, when it is empty), and for pooling "tokens" which token each row
+// is ([R] int64: the input row, the token's position in it, its id).
+struct Embedded {
+  std::vector<torch::Tensor> layers;
+  torch::Tensor text_row, position, token_id;
+};
+
+// opt.layers resolved for `num_layers` blocks: a negative index counts from the end (-1: the
+// last hidden state), sorted, repeats removed; an index outside [-(L+1), L] is an InputError.
+std::vector<std::int64_t> resolve_layers(const std::vector<std::int64_t>& layers, std::int64_t num_layers);
+
+// The positions of each row's tokens that pooling "tokens" keeps (ascending), for rows of these
+// lengths: all of them, or tokens_per_text of a longer row and token_rows of the whole corpus
+// drawn by token_seed. Depends on the lengths and options alone.
+std::vector<std::vector<std::int64_t>> kept_tokens(const std::vector<std::int64_t>& lengths, const EmbedOptions& opt);
+
+// Embeds token-id rows as embed_ids does, every layer and pooling included: rows in input order
+// (pooling "tokens": ordered by input row, then position).
+Embedded embed_rows(Encoder& enc, const std::vector<std::vector<std::int32_t>>& ids, std::int32_t pad_id,
+                    const EmbedOptions& opt, torch::Device device);
+
+// Embeds token-id rows: [N,H] fp32 on the CPU, row i for ids[i] (the first of opt.layers). Rows longer than
 // min(max_tokens, max_positions()) keep their first ids (tokenise with truncation to keep
 // special tokens). Rows are sorted by length and cut into batches of batch_size so little
 // compute goes to padding, then restored to input order. An empty row is an InputError.
@@ -107,20 +152,22 @@ std::vector<std::vector<std::int64_t>> embed_batches(const std::vector<std::int6
 // Part of embed_ids' work: the rows of `batches` (batches of embed_batches for these ids and
 // options), each batch computed exactly as embed_ids computes it: split between processes on
 // the same kind of device and thread count, embed_ids' batches give its rows bit for bit.
-// Returns [R, H] fp32 on the CPU, the batches' rows in order.
-torch::Tensor embed_id_batches(Encoder& enc, const std::vector<std::vector<std::int32_t>>& ids,
+// Returns the batches' rows in order (pooling "tokens": each row's kept tokens in position order).
+Embedded embed_id_batches(Encoder& enc, const std::vector<std::vector<std::int32_t>>& ids,
                                std::int32_t pad_id, const EmbedOptions& opt, torch::Device device,
                                const std::vector<std::vector<std::int64_t>>& batches);
 
 // Tokenises (with the tokenizer's special tokens, truncated to min(max_tokens,
 // max_positions())) and embeds with the tokenizer's padding id (0 where it has none).
-torch::Tensor embed_texts(Encoder& enc, const strata::text::Tokenizer& tok,
-                          const std::vector<std::string>& texts, const EmbedOptions& opt,
-                          torch::Device device);
+Embedded embed_texts(Encoder& enc, const strata::text::Tokenizer& tok, const std::vector<std::string>& texts,
+                     const EmbedOptions& opt, torch::Device device);
 
 // Provenance of the weights: SHA-256 over the weight files of the snapshot (each file's name
 // and contents, files in name order). Computed afresh on every call.
 std::string weights_hash(const std::filesystem::path& snapshot_dir);
+
+// The transformer blocks a snapshot's config.json declares (num_hidden_layers, GPT-2's n_layer).
+std::int64_t snapshot_layers(const std::filesystem::path& snapshot_dir);
 
 // "fp32" | "fp16" | "bf16" (also "float32", "float16", "bfloat16") to a torch dtype.
 torch::ScalarType parse_dtype(const std::string& dtype);

@@ -16,7 +16,9 @@ class Gpt2Encoder : public Encoder {
  public:
   Gpt2Encoder(const ModelConfig& cfg, const Weights& w);
 
-  torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask) override;
+  void forward_layers(const torch::Tensor& ids, const torch::Tensor& mask, const std::vector<std::int64_t>& layers,
+                      const LayerSink& sink) override;
+  std::int64_t num_layers() const override { return static_cast<std::int64_t>(layers_.size()); }
   std::int64_t hidden_size() const override { return hidden_; }
   std::string architecture() const override { return "gpt2"; }
   std::int64_t max_positions() const override { return pos_emb_.size(0); }
@@ -77,8 +79,10 @@ Gpt2Encoder::Gpt2Encoder(const ModelConfig& cfg, const Weights& w)
   final_norm_ = w.layer_norm("ln_f", H, eps);
 }
 
-torch::Tensor Gpt2Encoder::forward(const torch::Tensor& ids, const torch::Tensor& mask) {
+void Gpt2Encoder::forward_layers(const torch::Tensor& ids, const torch::Tensor& mask,
+                                 const std::vector<std::int64_t>& layers, const LayerSink& sink) {
   c10::InferenceMode guard;
+  const LayerTaps taps(layers, num_layers(), sink);
   const Batch b = prepare_batch(ids, mask, device_);
   const std::int64_t T = b.ids.size(1);
   if (T > max_positions())
@@ -87,15 +91,19 @@ torch::Tensor Gpt2Encoder::forward(const torch::Tensor& ids, const torch::Tensor
   // Right padding: a token's position is its column.
   torch::Tensor h = torch::embedding(word_emb_, b.ids) + pos_emb_.narrow(0, 0, T);
   const torch::Tensor attn_mask = causal_padding_mask(b.mask, causal_needs_mask(b.padded));
-  for (const auto& l : layers_) {
+  taps.offer(0, h);
+  const std::int64_t n = num_layers();
+  for (std::int64_t i = 0; i < taps.blocks(); ++i) {
+    const auto& l = layers_[static_cast<std::size_t>(i)];
     const std::vector<torch::Tensor> qkv = l.c_attn(l.ln1(h)).split(hidden_, -1);
     const AttentionShape shape{heads_, heads_, head_dim_, l.scale, true};
     const torch::Tensor a = attention(split_heads(qkv[0], heads_, head_dim_), split_heads(qkv[1], heads_, head_dim_),
                                       split_heads(qkv[2], heads_, head_dim_), attn_mask, shape);
     h = l.attn_proj(a) + h;
     h = l.mlp_proj(act_(l.c_fc(l.ln2(h)))) + h;
+    if (i + 1 < n) taps.offer(i + 1, h);  // the last block's output is offered normed
   }
-  return final_norm_(h);
+  if (taps.wants(n)) taps.offer(n, final_norm_(h));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "core/nn/layers.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -147,6 +148,18 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
   }
   // [B, heads, T, d] -> [B, T, heads * d]
   return out.transpose(1, 2).reshape({q.size(0), q.size(2), s.heads * s.head_dim});
+}
+
+LayerTaps::LayerTaps(const std::vector<std::int64_t>& layers, std::int64_t num_layers, const LayerSink& sink)
+    : layers_(layers), sink_(sink) {
+  for (std::int64_t l : layers) {
+    if (l < 0 || l > num_layers) fail_run("layer {} asked of a model of {} blocks", l, num_layers);
+    blocks_ = std::max(blocks_, l);
+  }
+}
+
+bool LayerTaps::wants(std::int64_t layer) const {
+  return std::find(layers_.begin(), layers_.end(), layer) != layers_.end();
 }
 
 }  // namespace strata::nn

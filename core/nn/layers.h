@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
+
+#include "core/nn/encoder.h"
 
 namespace strata::nn {
 
@@ -83,6 +86,23 @@ struct Batch {
   bool padded = false;
 };
 Batch prepare_batch(const torch::Tensor& ids, const torch::Tensor& mask, torch::Device device);
+
+// Hands an architecture's hidden states to a forward_layers sink: only the layers asked for,
+// and the blocks to compute end at the highest of them.
+class LayerTaps {
+ public:
+  LayerTaps(const std::vector<std::int64_t>& layers, std::int64_t num_layers, const LayerSink& sink);
+  std::int64_t blocks() const { return blocks_; }  // blocks to run
+  bool wants(std::int64_t layer) const;
+  void offer(std::int64_t layer, const torch::Tensor& hidden) const {
+    if (wants(layer)) sink_(layer, hidden);
+  }
+
+ private:
+  const std::vector<std::int64_t>& layers_;
+  const LayerSink& sink_;
+  std::int64_t blocks_ = 0;
+};
 
 struct AttentionShape {
   std::int64_t heads = 0;

@@ -15,7 +15,9 @@ class DecoderEncoder : public Encoder {
  public:
   DecoderEncoder(const DecoderSpec& spec, const ModelConfig& cfg, const Weights& w);
 
-  torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask) override;
+  void forward_layers(const torch::Tensor& ids, const torch::Tensor& mask, const std::vector<std::int64_t>& layers,
+                      const LayerSink& sink) override;
+  std::int64_t num_layers() const override { return static_cast<std::int64_t>(layers_.size()); }
   std::int64_t hidden_size() const override { return s_.hidden; }
   std::string architecture() const override { return s_.architecture; }
   std::int64_t max_positions() const override { return s_.max_positions; }
@@ -73,8 +75,10 @@ DecoderEncoder::DecoderEncoder(const DecoderSpec& s, const ModelConfig& cfg, con
   final_norm_ = w.rms_norm("norm", H, s.rms_eps);
 }
 
-torch::Tensor DecoderEncoder::forward(const torch::Tensor& ids, const torch::Tensor& mask) {
+void DecoderEncoder::forward_layers(const torch::Tensor& ids, const torch::Tensor& mask,
+                                    const std::vector<std::int64_t>& layers, const LayerSink& sink) {
   c10::InferenceMode guard;
+  const LayerTaps taps(layers, num_layers(), sink);
   const Batch b = prepare_batch(ids, mask, device_);
   const std::int64_t T = b.ids.size(1);
   if (T > s_.max_positions)
@@ -87,15 +91,19 @@ torch::Tensor DecoderEncoder::forward(const torch::Tensor& ids, const torch::Ten
   const AttentionShape shape{s_.heads, s_.kv_heads, s_.head_dim,
                              std::pow(static_cast<double>(s_.head_dim), -0.5), true};
   const std::int64_t q_out = s_.heads * s_.head_dim, kv_out = s_.kv_heads * s_.head_dim;
-  for (const auto& l : layers_) {
+  taps.offer(0, h);
+  const std::int64_t n = num_layers();
+  for (std::int64_t i = 0; i < taps.blocks(); ++i) {
+    const auto& l = layers_[static_cast<std::size_t>(i)];
     const std::vector<torch::Tensor> qkv = l.qkv(l.input_norm(h)).split({q_out, kv_out, kv_out}, -1);
     const torch::Tensor q = Rope::apply(split_heads(qkv[0], s_.heads, s_.head_dim), cos, sin);
     const torch::Tensor k = Rope::apply(split_heads(qkv[1], s_.kv_heads, s_.head_dim), cos, sin);
     const torch::Tensor v = split_heads(qkv[2], s_.kv_heads, s_.head_dim);
     h = l.o_proj.add_to(h, attention(q, k, v, attn_mask, shape));
     h = l.down.add_to(h, gated(l.gate_up(l.post_norm(h))));
+    if (i + 1 < n) taps.offer(i + 1, h);  // the last block's output is offered normed
   }
-  return final_norm_(h);
+  if (taps.wants(n)) taps.offer(n, final_norm_(h));
 }
 
 }  // namespace

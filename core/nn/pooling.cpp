@@ -9,7 +9,7 @@
 namespace strata::nn {
 
 const std::vector<std::string>& pooling_names() {
-  static const std::vector<std::string> names{"mean", "last", "cls", "mean-with-padding"};
+  static const std::vector<std::string> names{"mean", "last", "cls", "mean-with-padding", "tokens"};
   return names;
 }
 
@@ -21,6 +21,7 @@ void check_pooling(const std::string& pooling) {
 
 torch::Tensor pool(const torch::Tensor& hidden, const torch::Tensor& mask, const std::string& pooling) {
   check_pooling(pooling);
+  if (pooling == "tokens") fail_run("pooling 'tokens' keeps every token: it pools no rows");
   const torch::Tensor h = hidden.to(torch::kFloat32);
   if (pooling == "cls") return h.select(1, 0);
   if (pooling == "mean-with-padding") return h.mean(1);

@@ -40,6 +40,16 @@ struct has_schema : std::false_type {};
 template <typename T>
 struct has_schema<T, std::void_t<decltype(T::schema())>> : std::true_type {};
 
+// A value type with a codec of its own (a field that takes either a word or a list, say):
+//   static T from_value(const nlohmann::json& v, std::string* error);  // error set: refused
+//   nlohmann::json to_value() const;
+//   static std::string type_name();                                     // for the reference
+template <typename T, typename = void>
+struct has_value_codec : std::false_type {};
+template <typename T>
+struct has_value_codec<T, std::void_t<decltype(T::from_value(std::declval<const nlohmann::json&>(), nullptr))>>
+    : std::true_type {};
+
 namespace detail {
 
 template <typename T>
@@ -136,6 +146,11 @@ struct Codec {
       T s{};
       spec::read(s, r, where);
       return s;
+    } else if constexpr (has_value_codec<T>::value) {
+      std::string error;
+      T x = T::from_value(v, &error);
+      if (!error.empty()) r.fail(where, "{} {}", name, error);
+      return x;
     } else {
       T x = read_scalar<T>(v, r, where, name, lim);
       if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::filesystem::path>)
@@ -152,6 +167,8 @@ struct Codec {
       return j;
     } else if constexpr (has_schema<T>::value) {
       return id ? id_json(x) : to_json(x);
+    } else if constexpr (has_value_codec<T>::value) {
+      return x.to_value();
     } else {
       return write_scalar(x);
     }
@@ -160,6 +177,7 @@ struct Codec {
     if constexpr (is_optional<T>::value) return Codec<typename is_optional<T>::element>::type();
     else if constexpr (is_vector<T>::value) return "list of " + Codec<typename is_vector<T>::element>::type() + "s";
     else if constexpr (has_schema<T>::value) return "table";
+    else if constexpr (has_value_codec<T>::value) return T::type_name();
     else return type_name<T>();
   }
   static const SchemaInfo* nested() {

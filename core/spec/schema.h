@@ -32,6 +32,8 @@ enum Flags : unsigned {
   kNonEmpty = 1u << 3,  // a string or list that must not be empty
   kByContent = 1u << 4, // a path whose content enters the id through a fingerprint field,
                         // so the path itself is not in the id (a moved folder is the same input)
+  kIdIfSet = 1u << 5,   // in the id only where it differs from its default: an option added
+                        // later leaves the ids of every job that does not use it as they were
 };
 
 // What the reference says about one field.
@@ -152,8 +154,11 @@ nlohmann::json to_json(const S& s) {
 template <typename S>
 nlohmann::json id_json(const S& s) {
   nlohmann::json j = nlohmann::json::object();
-  for (const auto& f : schema_of<S>().fields())
-    if (!(f.doc.flags & (kNoId | kByContent))) j[f.doc.key] = f.id(s);
+  for (const auto& f : schema_of<S>().fields()) {
+    if (f.doc.flags & (kNoId | kByContent)) continue;
+    if ((f.doc.flags & kIdIfSet) && f.get(s).dump() == f.doc.default_value) continue;
+    j[f.doc.key] = f.id(s);
+  }
   return j;
 }
 

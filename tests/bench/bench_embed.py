@@ -70,15 +70,16 @@ def bench_transformers(model_dir, rows, device, dtype, batch_size, pad_id):
     return seconds, first, peak, torch.stack([pooled[i] for i in range(len(rows))])
 
 
-def run_strata(args, rows, dtype_name, pad_id, batch_size, budget):
-    """encode_dump --bench on the same rows: its timing record and its mean-pooled rows."""
+def run_strata(args, rows, dtype_name, pad_id, batch_size, budget, layers=""):
+    """encode_dump --bench on the same rows: its timing record and its mean-pooled rows (of the
+    first of `layers`, all computed in the same pass; "": the last hidden state alone)."""
     with tempfile.TemporaryDirectory() as tmp:
         ids_file = Path(tmp) / "rows.ids"
         ids_file.write_text("\n".join(" ".join(map(str, r)) for r in rows) + "\n")
         cmd = [args.tool, "--model", args.model, "--ids", str(ids_file), "--bench", "--pooling", "mean",
                "--dtype", dtype_name, "--device", args.device, "--batch-size", str(batch_size),
                "--max-batch-tokens", str(budget), "--max-tokens", str(args.max_tokens), "--pad-id", str(pad_id),
-               "--threads", str(args.threads), "--out", str(Path(tmp) / "strata")]
+               "--threads", str(args.threads), "--out", str(Path(tmp) / "strata")] + (["--layers", layers] if layers else [])
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             sys.exit(f"encode_dump failed ({proc.returncode}): {proc.stderr.strip()}")
@@ -100,6 +101,8 @@ def main():
                          "several against one baseline run; 0: rows only")
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--all-layers", action="store_true",
+                    help="also time every hidden state pooled from the same pass, against the last layer alone")
     ap.add_argument("--tool", default=os.path.join(os.environ.get("STRATA_TOOLS_DIR", "build/tests/tools"), "encode_dump"))
     args = ap.parse_args()
 
@@ -129,6 +132,11 @@ def main():
               + (f", peak GPU memory {strata['peak_gpu_bytes'] / 2**20:.0f} MiB" if "peak_gpu_bytes" in strata else ""))
         print(f"  ratio strata / transformers: {strata['tokens_per_s'] / hf_tps:.2f}; agreement: min row cosine "
               f"{cosine.min().item():.6f}, max |diff| {(strata_emb - hf_emb).abs().max().item():.2e}")
+        if args.all_layers:
+            every, _ = run_strata(args, rows, dtype_name, pad_id, batch_size, budget, layers="all")
+            print(f"  every layer ({every['layers']} hidden states) from one pass: {every['seconds']:.2f} s, "
+                  f"{every['seconds'] / strata['seconds']:.2f}x the last layer alone"
+                  + (f", peak GPU memory {every['peak_gpu_bytes'] / 2**20:.0f} MiB" if "peak_gpu_bytes" in every else ""))
     return 0
 
 

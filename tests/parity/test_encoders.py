@@ -87,6 +87,15 @@ def reference(model_dir, rows, pad_id, pooling, batch):
     return torch.cat(out).numpy()
 
 
+def reference_layers(model_dir, rows, pad_id):
+    """transformers' output_hidden_states, each mean-pooled: [layers + 1] arrays of [N, H]."""
+    model = T.AutoModel.from_pretrained(model_dir, attn_implementation="sdpa", dtype=torch.float32).eval()
+    with torch.inference_mode():
+        ids, mask = padded(rows, pad_id)
+        states = model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
+    return [pool(h, mask, "mean").numpy() for h in states]
+
+
 def run_strata(tool, model_dir, rows, pad_id, out_prefix, poolings, extra):
     ids_file = out_prefix + ".ids"
     Path(ids_file).write_text("\n".join(" ".join(map(str, r)) for r in rows) + "\n")
@@ -121,6 +130,16 @@ def main():
                 print(f"{name:14s} {pooling:18s} max|diff| = {err:.2e} {'ok' if ok else 'FAIL'}")
                 if not ok:
                     failures.append((name, pooling, err))
+            # Every hidden state, numbered as transformers numbers them (the last after the final norm).
+            ref_layers = reference_layers(model_dir, rows, pad_id)
+            for k in range(len(ref_layers)):
+                emb = run_strata(tool, model_dir, rows, pad_id, os.path.join(tmp, f"{name}_L{k}"), ["mean"],
+                                 ["--batch-size", "4", "--layers", f"{k},-1"])["mean"]
+                err = float(np.abs(emb - ref_layers[k]).max())
+                ok = emb.shape == ref_layers[k].shape and err <= TOL
+                print(f"{name:14s} {'mean, layer ' + str(k):18s} max|diff| = {err:.2e} {'ok' if ok else 'FAIL'}")
+                if not ok:
+                    failures.append((name, f"layer {k}", err))
             if name == "llama_sharded":
                 assert (Path(model_dir) / "model.safetensors.index.json").exists(), "sharding did not happen"
     if failures:

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/io/npy.h"
+#include "core/nn/embed_spec.h"
 #include "core/nn/encoder.h"
 #include "core/text/tokenizer.h"
 #include "core/util/error.h"
@@ -65,7 +66,7 @@ std::int64_t count_tokens(const std::vector<std::vector<std::int32_t>>& rows, st
 
 int main(int argc, char** argv) {
   CLI::App app{"Embed token ids or texts with a strata encoder"};
-  std::string model, ids_file, texts_file, out, poolings = "mean", dtype = "fp32", device_name = "cpu";
+  std::string model, ids_file, texts_file, out, poolings = "mean", dtype = "fp32", device_name = "cpu", layers;
   int pad_id = 0, threads = 0;
   std::int64_t batch_size = 64, max_tokens = 512, max_batch_tokens = 0;
   bool normalize = false, no_sort = false, bench = false, hash = false;
@@ -81,6 +82,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-tokens", max_tokens);
   app.add_option("--max-batch-tokens", max_batch_tokens);
   app.add_option("--threads", threads);
+  app.add_option("--layers", layers, "hidden states computed in the same pass: all, or comma-separated indices "
+                                     "(the first one's rows are written)");
   app.add_flag("--normalize", normalize);
   app.add_flag("--no-sort", no_sort);
   app.add_flag("--bench", bench);
@@ -113,9 +116,14 @@ int main(int argc, char** argv) {
     opt.max_batch_tokens = max_batch_tokens;
     opt.normalize = normalize;
     opt.sort_by_length = !no_sort;
+    strata::nn::LayerSelection chosen;
+    if (layers == "all") chosen.all = true;
+    else if (!layers.empty()) chosen.indices.clear();
+    for (const auto& k : layers == "all" ? std::vector<std::string>{} : split_commas(layers)) chosen.indices.push_back(std::stoll(k));
+    opt.layers = chosen.resolve(enc->num_layers());
     const auto embed = [&](const strata::nn::EmbedOptions& o) {
-      if (tok) return strata::nn::embed_texts(*enc, *tok, texts, o, device);
-      return strata::nn::embed_ids(*enc, rows, pad_id, o, device);
+      if (tok) return strata::nn::embed_texts(*enc, *tok, texts, o, device).layers.front();
+      return strata::nn::embed_rows(*enc, rows, pad_id, o, device).layers.front();
     };
 
     if (bench) {
@@ -136,7 +144,7 @@ int main(int argc, char** argv) {
       const std::int64_t tokens =
           tok ? count_tokens(tok->encode_batch(texts, true, static_cast<std::size_t>(limit)), limit)
               : count_tokens(rows, limit);
-      nlohmann::json r{{"rows", e.size(0)}, {"tokens", tokens}, {"seconds", seconds},
+      nlohmann::json r{{"rows", e.size(0)}, {"tokens", tokens}, {"seconds", seconds}, {"layers", opt.layers.size()},
                        {"tokens_per_s", static_cast<double>(tokens) / seconds},
                        {"first_pass_seconds", first_seconds}};
       if (device.is_cuda())

@@ -150,7 +150,7 @@ TEST_CASE("embedding in shards gives the unsharded rows bit for bit", "[shards]"
         torch::Tensor merged = torch::full_like(whole, std::nanf(""));
         for (std::int64_t k = 0; k < shards; ++k) {
           const auto batches = strata::nn::shard_batches(used, opt, k, shards);
-          const torch::Tensor part = strata::nn::embed_id_batches(*enc, ids, 0, opt, torch::kCPU, batches);
+          const torch::Tensor part = strata::nn::embed_id_batches(*enc, ids, 0, opt, torch::kCPU, batches).layers.front();
           std::vector<std::int64_t> rows;
           for (const auto& b : batches) rows.insert(rows.end(), b.begin(), b.end());
           REQUIRE(part.size(0) == static_cast<std::int64_t>(rows.size()));
