@@ -133,6 +133,20 @@ JobNode run_node(const plan::Plan& p, const plan::AnalysisJob& a, double rows) {
   return j;
 }
 
+// An embedding's geometry: neighbour statistics of at most max_points of its rows.
+JobNode geometry_node(const plan::GeometryJob& g, double rows) {
+  JobNode j;
+  const double points = std::min(rows, static_cast<double>(g.spec.max_points));
+  j.request = {"/geometry/" + g.embedding, g.id, "geometry", spec::to_json(g.spec),
+               {{"corpus", "/corpus"}, {"embedding", "/embeddings/" + g.embedding}}, points * points / 100, ""};
+  j.config = g.config;
+  j.what = "an embedding's geometry";
+  j.label = "geometry of " + g.embedding;
+  j.attrs = {{"embedding", g.embedding}};
+  j.replace_on_change = true;
+  return j;
+}
+
 }  // namespace
 
 std::vector<JobNode> job_graph(const sweep::Sweep& s, const plan::Plan& p) {
@@ -163,6 +177,7 @@ std::vector<JobNode> job_graph(const sweep::Sweep& s, const plan::Plan& p) {
   }
   for (const auto& st : p.strata) nodes.push_back(strata_node(st, n));
   for (const auto& a : p.analyses) nodes.push_back(run_node(p, a, n));
+  for (const auto& g : p.geometry) nodes.push_back(geometry_node(g, n));
   record_inputs(nodes);
   return nodes;
 }

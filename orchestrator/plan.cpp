@@ -167,6 +167,15 @@ void add_analyses(const sweep::Sweep& s, Plan& p) {
     }
 }
 
+void add_geometry(const sweep::Sweep& s, Plan& p) {
+  if (!s.geometry.on) return;
+  for (const auto& e : p.embeds) {
+    if (e.holds_layers) continue;
+    p.geometry.push_back({spec_id("geometry", {{"embed", e.id}}, s.geometry), e.name, e.id, s.geometry,
+                          stored(spec::to_json(s.geometry), {{"embed", e.id}, {"embedding", e.name}}), e.spec.has_truth()});
+  }
+}
+
 }  // namespace
 
 CorpusJob corpus_job(CorpusSpec spec) {
@@ -233,6 +242,7 @@ Plan make_plan(const sweep::Sweep& s) {
   add_trains(s, p);
   add_strata(s, p);
   add_analyses(s, p);
+  add_geometry(s, p);
   return p;
 }
 
@@ -281,6 +291,8 @@ std::string describe(const Plan& p, const sweep::Sweep& s) {
   for (const auto& a : p.analyses)
     out += fmt::format("  {} train {} strata={} on {}{}\n", a.id, a.train_id, a.spec.strata, a.spec.strata_on,
                        a.strata_id.empty() ? std::string() : " (strata job " + a.strata_id + ")");
+  if (!p.geometry.empty()) out += fmt::format("geometry jobs: {}\n", p.geometry.size());
+  for (const auto& g : p.geometry) out += fmt::format("  {} /geometry/{}\n", g.id, g.embedding);
   return out;
 }
 

@@ -57,6 +57,16 @@ struct StrataJob {
   bool truth = false;  // the embedding knows its true strata (a synthetic space)
 };
 
+// The geometry of one embedding alone (local and multiscale dimension, volume growth, where its
+// groups meet): one per embedding when [geometry] on = true, in the archive at
+// /geometry/<embedding>. Groups: the true strata of a synthetic space, else the sources.
+struct GeometryJob {
+  std::string id, embedding, embed_id;
+  analysis::GeometrySpec spec;
+  nlohmann::json config;
+  bool truth = false;
+};
+
 struct AnalysisJob {
   std::string id, train_id, embedding;
   std::string strata_id;  // the StrataJob it reads; "" when its strata come from the gating
@@ -72,6 +82,7 @@ struct Plan {
   std::vector<TrainJob> trains;
   std::vector<StrataJob> strata;
   std::vector<AnalysisJob> analyses;
+  std::vector<GeometryJob> geometry;
   bool inputs_missing = false;  // some input file is absent: its jobs' ids are provisional
   const TrainJob& train(const std::string& id) const;
   const EmbedJob& embed(const std::string& name) const;

@@ -74,7 +74,7 @@ const spec::Schema<ClusterSpec>& ClusterSpec::schema() {
 
 namespace {
 
-const std::vector<std::string> kSections{"experiment", "corpus", "model", "moe", "analysis", "cluster"};
+const std::vector<std::string> kSections{"experiment", "corpus", "model", "moe", "analysis", "geometry", "cluster"};
 
 // The stratum counts may stand in [moe] (beside the model they are read with) or in [analysis]
 // (the job they belong to): a count in [moe] is read as [analysis] strata.
@@ -127,6 +127,8 @@ Sweep parse_sweep(const std::string& text, const std::filesystem::path& file) {
   if (r.has("/moe")) s.moe = spec::read_grid<moe::MoeConfig>(r, "/moe");
   if (r.has("/analysis")) s.analysis = spec::read_grid<analysis::AnalysisSpec>(r, "/analysis");
   s.analysis.base.seed = s.experiment.seed;
+  if (r.has("/geometry")) s.geometry = spec::read<analysis::GeometrySpec>(r, "/geometry");
+  s.geometry.seed = s.experiment.seed;
   if (r.has("/cluster")) s.cluster = spec::read<ClusterSpec>(r, "/cluster");
   // Each rank of a train job computes whole gradient shards (core/moe/trainer.h).
   for (const auto& m : s.moe.expand())
@@ -160,6 +162,7 @@ std::string keys_reference() {
   out += spec::reference_markdown(nn::EmbedSpec::schema().info());
   out += spec::reference_markdown(moe::MoeConfig::schema().info());
   out += spec::reference_markdown(analysis::AnalysisSpec::schema().info());
+  out += spec::reference_markdown(analysis::GeometrySpec::schema().info());
   out += spec::reference_markdown(ClusterSpec::schema().info());
   return out;
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/analysis/analysis_spec.h"
+#include "core/analysis/geometry_spec.h"
 #include "core/data/corpus_spec.h"
 #include "core/moe/config.h"
 #include "core/nn/embed_spec.h"
@@ -55,6 +56,7 @@ struct Sweep {
   std::vector<nn::EmbedSpec> models;   // kind set (text_model | import)
   spec::Grid<moe::MoeConfig> moe;
   spec::Grid<analysis::AnalysisSpec> analysis;  // seed set from the experiment
+  analysis::GeometrySpec geometry;              // seed set from the experiment
   ClusterSpec cluster;
 };
 

@@ -105,6 +105,22 @@ Payload execute_train(const JobRequest& r, const Inputs& in, torch::Device devic
   return run_train(job, *X, labels, device, group);
 }
 
+// An embedding's geometry, its points grouped by their true strata where the space knows them,
+// else by the source each row (or its text) came from.
+Payload execute_geometry(const JobRequest& r, const Inputs& in, torch::Device device, const std::string& what) {
+  const auto job = spec::from_json<analysis::GeometrySpec>(r.spec, what);
+  const Payload& corpus = input(in, r.input("corpus"));
+  const Payload& embedding = input(in, r.input("embedding"));
+  if (const auto* truth = find(embedding, "truth")) {
+    std::vector<std::string> names;
+    for (std::int64_t k = 0; k <= truth->max().item<std::int64_t>(); ++k) names.push_back("stratum " + std::to_string(k));
+    return run_geometry(job, embedding.tensor("data"), *truth, names, "truth", device);
+  }
+  std::int64_t domains = 0;
+  const torch::Tensor domain = per_row(domain_index(corpus, &domains), embedding);
+  return run_geometry(job, embedding.tensor("data"), domain, corpus.strings.at("source_names"), "source", device);
+}
+
 }  // namespace
 
 std::string JobRequest::serialize() const {
@@ -169,6 +185,7 @@ Payload execute(const JobRequest& r, const Inputs& in, torch::Device device, par
     return run_strata(spec::from_json<analysis::AnalysisSpec>(r.spec, what),
                       strata_inputs(input(in, r.input("corpus")), input(in, r.input("embedding"))));
   if (r.kind == "analysis") return execute_analysis(r, in, what);
+  if (r.kind == "geometry") return execute_geometry(r, in, device, what);
   fail_run("unknown job kind '{}'", r.kind);
 }
 

@@ -25,7 +25,7 @@ struct JobInput {
 struct JobRequest {
   std::string object;               // the archive object it produces, e.g. "/trained/<id>"
   std::string id;                   // its job id
-  std::string kind;                 // corpus | embed | train | strata | analysis
+  std::string kind;                 // corpus | embed | train | strata | analysis | geometry
   nlohmann::json spec;              // the resolved job: spec::to_json of its kind's spec
   std::vector<JobInput> inputs;     // archive objects it reads, e.g. {"corpus", "/corpus"}
   double cost = 1;                  // relative cost estimate: larger jobs are scheduled first

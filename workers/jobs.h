@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/analysis/analysis_spec.h"
+#include "core/analysis/geometry_spec.h"
 #include "core/data/corpus.h"
 #include "core/data/corpus_spec.h"
 #include "core/moe/config.h"
@@ -80,5 +81,12 @@ struct AnalysisInputs {
 // run_strata payload of its embedding (strata_on = "embeddings"), read here and not repeated in
 // the result (a run links it); nullptr: strata on the gating, found here and part of the result.
 Payload run_analysis(const analysis::AnalysisSpec& job, const AnalysisInputs& in, const Payload* strata);
+
+// --- geometry -------------------------------------------------------------------------
+// An embedding's geometry (core/analysis/geometry/geometry.h) with `groups` [N] int64 (the true
+// strata or the sources, `group_names` naming them), every result stored with its meaning
+// (attribute `doc` of its dataset, or `doc/<name>` of the group for numbers and flags).
+Payload run_geometry(const analysis::GeometrySpec& job, const torch::Tensor& X, const torch::Tensor& groups,
+                     const std::vector<std::string>& group_names, const std::string& group_kind, torch::Device device);
 
 }  // namespace strata::workers

@@ -37,9 +37,10 @@ class Out {
     r_.numbers[name] = v;
     r_.doc[name] = std::move(doc);
   }
-  void flag(const std::string& readout, std::string why) {
+  void flag(const std::string& readout, const std::string& why) {
     const auto name = readout + "/flag";
-    r_.attrs[name] = std::move(why);
+    auto& text = r_.attrs[name];
+    text = text.empty() ? why : fmt::format("{}; {}", text, why);  // a readout may have several reasons
     r_.doc[name] = fmt::format("why the {} readouts are uninformative or partial", readout);
   }
 
@@ -136,8 +137,8 @@ void local_ids(const Points& p, const g::Knn& nn, const GeometrySpec& spec, Out&
   out.tensor("local_id/ks", torch::tensor(ks, torch::kInt64), "neighbour counts k of the local IDs' columns");
   out.tensor("local_id/mle", mle, "pointwise Levina-Bickel MLE, (k - 1) / sum_{j<k} log(r_k / r_j) [point, k]");
   out.tensor("local_id/twonn", twonn, "pointwise TwoNN on each point's k nearest neighbours [point, k]");
-  put_quartiles("local_id/mle", mle, p, out);
-  put_quartiles("local_id/twonn", twonn, p, out);
+  put_quartiles("local_id/by_group/mle", mle, p, out);
+  put_quartiles("local_id/by_group/twonn", twonn, p, out);
   const auto undefined = (~torch::isfinite(mle)).sum().item<std::int64_t>() + (~torch::isfinite(twonn)).sum().item<std::int64_t>();
   if (undefined > 0) out.flag("local_id", fmt::format("{} pointwise estimates are undefined (NaN): equal or zero neighbour distances", undefined));
 }

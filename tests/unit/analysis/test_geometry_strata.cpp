@@ -125,7 +125,7 @@ TEST_CASE("embedding_geometry documents, bounds and flags its results", "[geomet
   }
   CHECK(r.attrs.empty());
   CHECK(torch::equal(r.tensors.at("groups/values"), torch::tensor({3, 13}, torch::kInt64)));
-  const auto medians = r.tensors.at("local_id/mle/median");  // [group, k]
+  const auto medians = r.tensors.at("local_id/by_group/mle/median");  // [group, k]
   INFO("per-group median local MLE " << medians);
   CHECK(medians.sizes() == std::vector<std::int64_t>{2, 3});
   CHECK(medians[0][1].item<double>() == Catch::Approx(2.0).epsilon(0.15));

@@ -1,0 +1,83 @@
+"""The geometry job end to end (sweeps/geometry.toml, smaller): /geometry/<embedding> holds every
+readout with its meaning, groups are the true strata, pointwise local ID recovers each crossing
+stratum's dimension (median within 15%), the job depends on the embedding alone (a training change
+reuses it), and a space of duplicated rows is flagged, never given NaN or infinity silently."""
+import json
+import re
+
+import h5py
+import numpy as np
+
+from strata_test import SOURCE, scratch, strata
+
+tmp = scratch("geometry-job")
+base = (SOURCE / "sweeps" / "geometry.toml").read_text()
+base = base.replace("points = 1000", "points = 500").replace('archive = "../results/geometry.h5"\n', "")
+
+
+def run(text, archive, *extra):
+    path = tmp / "geometry.toml"
+    path.write_text(text)
+    p = strata("run", path, "--archive", archive, "--threads", "2", "--no-report", *extra)
+    m = re.search(r"(\d+) computed, (\d+) already in the archive, 0 failed", p.stderr)
+    assert m, p.stderr
+    return int(m.group(1)), int(m.group(2))
+
+
+archive = tmp / "g.h5"
+assert run(base, archive) == (6, 0)  # corpus, embedding, train, strata, run, geometry
+with h5py.File(archive, "r") as f:
+    g = f["geometry/synthetic"]
+    doc = json.loads(g.attrs["doc"])
+    names = []
+    g.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+    assert not [n for n in names if n not in doc], "every dataset has its meaning"
+    assert g.attrs["groups"] == "truth"
+    true_dims = f["embeddings/synthetic/truth_dim"][()]
+    medians = g["local_id/by_group/mle/median"][()]  # [group, k]
+    ks = list(g["local_id/ks"][()])
+    col = ks.index(20)
+    for s, d in enumerate(true_dims):
+        assert abs(medians[s, col] / d - 1) < 0.15, (s, d, medians[s])
+    for name in names:
+        v = g[name][()]
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            flagged = any(k.endswith("/flag") and name.startswith(k.split("/")[0]) for k in names)
+            assert np.all(np.isfinite(v)) or flagged, name
+    print("local MLE medians (k=20):", np.round(medians[:, col], 2), "truth", true_dims)
+
+# Another training leaves the geometry as it was: it reads the embedding alone.
+computed, reused = run(base.replace("epochs = 5", "epochs = 6"), archive, "--resume")
+assert computed == 2 and reused == 4, (computed, reused)
+
+# Half the rows are copies: the readouts describe the distinct points, and say so.
+X = np.random.default_rng(0).standard_normal((300, 8)).astype(np.float32)
+np.save(tmp / "dup.npy", np.concatenate([X, X, X[:100]]))
+rows = "\n".join(json.dumps({"text": f"t{i}", "source": "s" + str(i % 2), "label": i % 2}) for i in range(700))
+(tmp / "dup.jsonl").write_text(rows + "\n")
+dup_sweep = f"""
+[experiment]
+name = "dup"
+seed = 1
+[corpus]
+table = "{tmp / 'dup.jsonl'}"
+[[model]]
+name = "copies"
+import = "{tmp / 'dup.npy'}"
+[moe]
+atoms = 4
+sparsity = [1, 2]
+strata = 2
+gate_dim = 4
+epochs = 1
+[geometry]
+on = true
+"""
+assert run(dup_sweep, tmp / "dup.h5")[0] == 6
+with h5py.File(tmp / "dup.h5", "r") as f:
+    g = f["geometry/copies"]
+    assert g["points/duplicates"][()] == 400 and g["points/analysed"][()] == 300
+    assert "exact duplicates" in g["points/flag"][()][0].decode()
+    assert np.all(np.isfinite(g["local_id/mle"][()])) and np.all(np.isfinite(g["local_id/twonn"][()]))
+    assert g.attrs["groups"] == "source"
+print("ok")
