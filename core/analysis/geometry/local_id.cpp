@@ -47,7 +47,8 @@ torch::Tensor local_mle(const torch::Tensor& distances, const std::vector<std::i
   std::vector<torch::Tensor> cols;
   for (const auto k : ks) {
     const auto sum = (logs.select(1, k - 1).unsqueeze(1) - logs.narrow(1, 0, k - 1)).sum(1);
-    cols.push_back(torch::where(sum > 0, static_cast<double>(k - 1) / sum, torch::full_like(sum, kNaN)));
+    const auto defined = (sum > 0) & torch::isfinite(sum);  // a zero distance (a duplicate) gives inf
+    cols.push_back(torch::where(defined, static_cast<double>(k - 1) / sum, torch::full_like(sum, kNaN)));
   }
   return torch::stack(cols, 1);
 }

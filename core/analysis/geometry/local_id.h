@@ -10,8 +10,8 @@ namespace strata::analysis::geometry {
 
 // Levina–Bickel per point, (k − 1) / Σ_{j<k} log(r_k / r_j), as skdim.id.MLE's pointwise
 // estimate (dimension_pw_, its default unbiased=False normalisation). distances: [n, K]
-// (ascending, self excluded, positive), K >= max(ks). Returns [n, |ks|] float64; a point
-// whose k distances are all equal gets NaN.
+// (ascending, self excluded), K >= max(ks). Returns [n, |ks|] float64; a point whose k
+// distances are all equal, or with a zero distance (a duplicate), gets NaN.
 torch::Tensor local_mle(const torch::Tensor& distances, const std::vector<std::int64_t>& ks);
 
 // TwoNN (linear fit, largest 10% of ratios left out) on each point's k nearest neighbours,

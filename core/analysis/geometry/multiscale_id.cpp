@@ -49,7 +49,8 @@ torch::Tensor two_nearest(const torch::Tensor& X, const std::vector<torch::Tenso
 
 }  // namespace
 
-double twonn_linear(const torch::Tensor& mu_in, double discard) {
+double twonn_linear(const torch::Tensor& mu_all, double discard) {
+  const auto mu_in = mu_all.index({torch::isfinite(mu_all)});  // a zero r1 (a duplicate) has no ratio
   const auto n = mu_in.numel();
   const auto keep = static_cast<std::int64_t>(static_cast<double>(n) * (1.0 - discard));
   if (n < 3 || keep < 2) return kNaN;
@@ -93,9 +94,12 @@ GrideScaling gride_scaling(const torch::Tensor& distances, std::int64_t max_rank
   for (std::int64_t s = 0; s < S; ++s) {
     const auto n1 = ranks[static_cast<std::size_t>(s)];
     const auto r1 = distances.select(1, n1 - 1), r2 = distances.select(1, 2 * n1 - 1);
-    const auto mu = r2 / r1;
+    // A zero r_n1 (duplicates) has no ratio: such points are left out and counted.
+    const auto positive = r1 > 0;
+    const auto mu = (r2 / r1).index({positive});
     std::int64_t dropped = 0;
     const double d = gride_mle(mu, n1, 2 * n1, &dropped);
+    dropped += (~positive).sum().item<std::int64_t>();
     g.id[s] = d;
     g.err[s] = std::isnan(d) ? kNaN : gride_error(mu, d, n1, 2 * n1);
     g.scale[s] = ((r1 + r2) / 2).mean().item<double>();

@@ -11,7 +11,7 @@ namespace strata::analysis::geometry {
 
 // TwoNN's linear fit through the origin of −log(1 − i/N) against log μ_(i), the largest
 // `discard` fraction of the ratios μ = r2/r1 left out (DADApy's 'base', skdim's 'linear').
-// NaN for fewer than 3 ratios.
+// Non-finite ratios (a zero r1) are left out first; NaN for fewer than 3 ratios.
 double twonn_linear(const torch::Tensor& mu, double discard = 0.1);
 
 struct GrideScaling {
@@ -19,10 +19,11 @@ struct GrideScaling {
   torch::Tensor id;         // [S] float64: the Gride maximum-likelihood dimension
   torch::Tensor err;        // [S] float64: its standard error (inverse Fisher information)
   torch::Tensor scale;      // [S] float64: the mean of r_{n1} and r_{2 n1} over points
-  torch::Tensor discarded;  // [S] int64: outlying ratios left out (DADApy's filter)
+  torch::Tensor discarded;  // [S] int64: ratios left out: outliers (DADApy's filter) and zero r_n1
 };
-// From neighbour distances [n, K] (ascending, self excluded, all positive): one scale for
-// every n1 = 2^i with 2 n1 <= min(max_rank, K).
+// From neighbour distances [n, K] (ascending, self excluded): one scale for every n1 = 2^i
+// with 2 n1 <= min(max_rank, K). Points with r_n1 = 0 (duplicates) are left out and counted in
+// `discarded`.
 GrideScaling gride_scaling(const torch::Tensor& distances, std::int64_t max_rank);
 
 // The Gride MLE from ratios μ = r_{n2} / r_{n1} (float64 CPU): DADApy's bisection of the

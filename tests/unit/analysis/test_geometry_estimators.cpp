@@ -162,3 +162,15 @@ TEST_CASE("GeometrySpec reads its table, checks values, and keeps 'on' out of id
                   strata::InputError);
   CHECK_THROWS_AS(sp::read(bad, sp::Reader::from_toml("[geometry]\nseed = 3\n", "s.toml"), "/geometry"), strata::InputError);
 }
+
+TEST_CASE("estimators given duplicate points skip their zero distances and count them", "[geometry]") {
+  auto X = st::sphere(2, 400, 6, 12);
+  X = torch::cat({X, X.narrow(0, 0, 40)});  // 40 points with a twin at distance 0
+  const auto nn = sg::knn(X, 8);
+  const auto g = sg::gride_scaling(nn.distances, 8);
+  CHECK(torch::isfinite(g.id).all().item<bool>());
+  CHECK(g.discarded[0].item<std::int64_t>() >= 80);  // both twins of each pair have r_1 = 0
+  const auto mle = sg::local_mle(nn.distances, {5});
+  CHECK((torch::isnan(mle).sum().item<std::int64_t>() == 80));
+  CHECK(std::isfinite(sg::twonn_linear(nn.distances.select(1, 1) / nn.distances.select(1, 0))));
+}
