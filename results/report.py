@@ -24,6 +24,7 @@ import numpy as np
 import strata_results as sr
 from strata_results.catalog import NotAnArchive, setting_text
 import report_figures as figs
+import report_geometry as geometry
 import report_interactive as views
 import report_sweep as sweep
 from report_html import Page, esc, write_csv
@@ -194,6 +195,7 @@ class Report:
         self.paper_tables()
         self.seed_intervals()
         self.embedding_sections()
+        geometry.write_section(self)
         self.ablations()
         self.sweep_views()
         self.run_listing()

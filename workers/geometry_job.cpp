@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/analysis/geometry/geometry.h"
+#include "core/util/error.h"
 #include "workers/jobs.h"
 
 namespace strata::workers {
@@ -12,7 +13,10 @@ Payload run_geometry(const analysis::GeometrySpec& job, const torch::Tensor& X, 
   Payload p;
   p.tensors = r.tensors;
   // Numbers are datasets too, so a reader finds every readout by its path.
-  for (const auto& [name, v] : r.numbers) p.tensors[name] = torch::tensor(v, torch::kFloat64);
+  for (const auto& [name, v] : r.numbers) {
+    if (r.tensors.count(name)) fail_run("geometry: the number {} and a dataset share one name", name);
+    p.tensors[name] = torch::tensor(v, torch::kFloat64);
+  }
   // A flag says why a readout is uninformative: kept as text where the readout is.
   for (const auto& [name, why] : r.attrs) p.strings[name] = {why};
   p.strings["groups/names"] = group_names;

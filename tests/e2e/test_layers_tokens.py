@@ -61,6 +61,14 @@ batch_size = 8
 kmeans_restarts = 2
 mle_k = 4
 
+[geometry]
+on = true
+ks = [5, 10]
+boundary_k = 5
+volume_k_lo = 3
+volume_k_hi = 12
+ph0_sizes = [10, 20]
+
 [cluster]
 embed_shards = {shards}
 """
@@ -77,8 +85,8 @@ def run(path, archive, *extra):
 
 
 one = tmp / "one.h5"
-# corpus, minilm's layers + 3 layer embeddings, plain, tok; 5 embeddings x (train, strata, run)
-assert run(sweep(1), one) == (1 + 4 + 2 + 15, 0)
+# corpus, minilm's layers + 3 layer embeddings, plain, tok; 5 embeddings x (train, strata, run, geometry)
+assert run(sweep(1), one) == (1 + 4 + 2 + 20, 0)
 
 texts = [json.loads(line)["text"] for line in TABLE.read_text().splitlines() if line.strip()]
 with h5py.File(one, "r") as f:
@@ -132,7 +140,12 @@ b = {k: v for k, v in datasets(three).items() if not k.startswith("embedding_sha
 assert sorted(a) == sorted(b), sorted(set(a) ^ set(b))
 for k in a:
     assert a[k].dtype == b[k].dtype and np.array_equal(a[k], b[k], equal_nan=a[k].dtype.kind == "f"), k
-assert run(sweep(1), one, "--resume") == (0, 22)
+assert run(sweep(1), one, "--resume") == (0, 27)
+# The report draws every estimator against the layer for the model of several layers.
+strata("report", one, "-o", tmp / "report")
+assert (tmp / "report" / "figures" / "geometry-minilm-layers.png").exists()
+with h5py.File(one, "r") as f:
+    assert f["geometry/tok"].attrs["groups"] == "source" and f["geometry/tok/points/given"][()] == len(tok["data"])
 listing = strata("plan", sweep(1)).stdout
 assert "hidden state 3 of minilm" in listing and "layers [0,3,-1] in /embedding_layers/minilm" in listing, listing
 print("ok")

@@ -77,7 +77,7 @@ Points prepare(const torch::Tensor& X, const torch::Tensor& groups, const Geomet
     p.rows = p.rows.index({pick});
     if (p.groups.defined()) p.groups = p.groups.index({pick});
   }
-  out.number("points/rows", static_cast<double>(rows_in), "rows given");
+  out.number("points/given", static_cast<double>(rows_in), "rows given");
   out.number("points/duplicates", static_cast<double>(d.duplicates), "rows dropped as exact duplicates of an earlier row");
   out.number("points/analysed", static_cast<double>(p.X.size(0)),
              "distinct points analysed (a seeded subsample when more than max_points)");

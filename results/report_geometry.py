@@ -1,0 +1,219 @@
+"""The report's geometry section: what /geometry/<embedding> holds, per embedding and against layer.
+
+For each embedding with a geometry job: its global dimensions (Gride at every scale, TwoNN with
+decimation, correlation and PH0 dimensions) with their errors, the pointwise local IDs per group
+(the true strata or the sources) as medians and quartiles, the points where groups meet with
+their text, and every readout the job flagged as uninformative, with why. For a model embedded at
+several layers (<model>@L<k>), every estimator against the layer.
+"""
+import json
+import re
+
+import numpy as np
+
+import report_figures as figs
+
+MAX_BOUNDARY_ROWS = 20   # points where groups meet, listed with their text
+
+
+def geometry_names(catalog):
+    """The embeddings with a finished geometry job, in the report's order."""
+    group = catalog.file.get("geometry")
+    if group is None:
+        return []
+    names = [n for n in group if group[n].attrs.get("status", "done") == "done"]
+    order = catalog.embedding_order()
+    return sorted(names, key=lambda n: order.index(n) if n in order else len(order))
+
+
+class Geometry:
+    """One /geometry/<embedding> group: its datasets by name, flags and meanings."""
+
+    def __init__(self, catalog, name):
+        self.name = name
+        self.path = f"geometry/{name}"
+        self.catalog = catalog
+        g = catalog.file[self.path]
+        self.doc = json.loads(g.attrs.get("doc", "{}"))
+        self.groups = str(g.attrs.get("groups", ""))
+
+    def get(self, name):
+        return self.catalog.get(f"{self.path}/{name}")
+
+    def number(self, name):
+        v = self.get(name)
+        return float(np.asarray(v).ravel()[0]) if v is not None and np.size(v) else np.nan
+
+    def flag(self, readout):
+        v = self.get(f"{readout}/flag")
+        return v[0] if v else None
+
+    def group_names(self):
+        names, values = self.get("groups/names"), self.get("groups/values")
+        if names is None or values is None:
+            return ["all points"]
+        return [names[int(v)] if 0 <= int(v) < len(names) else str(v) for v in values]
+
+
+def _fmt(x, digits=2):
+    return "—" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
+
+
+def _with_err(value, err):
+    return _fmt(value) if err is None or not np.isfinite(err) else f"{_fmt(value)} ± {_fmt(err)}"
+
+
+def global_rows(geos):
+    """One row per embedding: the dimensions of the whole cloud, each with its error or range."""
+    rows = []
+    for g in geos:
+        gride, gerr = g.get("gride/id"), g.get("gride/err")
+        twonn, tstd = g.get("twonn_scaling/id"), g.get("twonn_scaling/std")
+        rows.append([
+            g.name, f"{int(g.number('points/analysed'))} of {int(g.number('points/given'))}",
+            _with_err(gride[0], gerr[0]) if gride is not None and len(gride) else "—",
+            _with_err(gride[-1], gerr[-1]) if gride is not None and len(gride) else "—",
+            _with_err(twonn[0], tstd[0]) if twonn is not None and len(twonn) else "—",
+            f"{_fmt(g.number('correlation/dimension'))} (r {_fmt(g.number('correlation/r_lo'), 3)}–"
+            f"{_fmt(g.number('correlation/r_hi'), 3)})",
+            _fmt(g.number("ph0/dimension")),
+            _fmt(g.number("volume/violating_share")),
+            _fmt(g.number("boundary/flagged_share")),
+        ])
+    return rows
+
+
+def local_rows(g):
+    """Per group and k: median [q25, q75] of the pointwise local MLE and TwoNN."""
+    ks = g.get("local_id/ks")
+    if ks is None:
+        return [], []
+    header = ["group"] + [f"{est} k={int(k)}" for est in ("MLE", "TwoNN") for k in ks]
+    rows = []
+    names = g.group_names()
+    parts = {est: [g.get(f"local_id/by_group/{est}/{q}") for q in ("median", "q25", "q75")] for est in ("mle", "twonn")}
+    for s, label in enumerate(names):
+        row = [label]
+        for est in ("mle", "twonn"):
+            med, lo, hi = parts[est]
+            for j in range(len(ks)):
+                row.append("—" if med is None else f"{_fmt(med[s, j])} [{_fmt(lo[s, j])}, {_fmt(hi[s, j])}]")
+        rows.append(row)
+    return header, rows
+
+
+def boundary_rows(g, catalog):
+    """The flagged points most mixed with other groups, with their text where the corpus has one."""
+    flagged, mixing, ratio = g.get("boundary/flagged"), g.get("boundary/mixing"), g.get("boundary/id_ratio")
+    rows_of, groups = g.get("points/rows"), g.get("points/groups")
+    if flagged is None or rows_of is None or len(flagged) == 0:
+        return []
+    text = catalog.get("corpus/text")
+    text_row = catalog.get(f"embeddings/{g.name}/text_row")
+    names = g.group_names()
+    order = sorted(flagged, key=lambda i: -mixing[int(i)])[:MAX_BOUNDARY_ROWS]
+    out = []
+    for i in order:
+        i = int(i)
+        row = int(rows_of[i])
+        corpus_row = int(text_row[row]) if text_row is not None else row
+        words = text[corpus_row] if text and corpus_row < len(text) and text[corpus_row] else ""
+        out.append([row, names[int(groups[i])] if groups is not None else "—", _fmt(mixing[i]), _fmt(ratio[i]),
+                    words[:160]])
+    return out
+
+
+def layered(geos):
+    """Models embedded at several layers: model -> [(layer, Geometry)] in layer order."""
+    by_model = {}
+    for g in geos:
+        m = re.fullmatch(r"(.+)@L(\d+)", g.name)
+        if m:
+            by_model.setdefault(m.group(1), []).append((int(m.group(2)), g))
+    return {k: sorted(v, key=lambda t: t[0]) for k, v in by_model.items() if len(v) > 1}
+
+
+def id_against_layer(model, layers):
+    """Every estimator against the layer, with error bars where the estimator has them."""
+    ks = [k for k, _ in layers]
+    series = {
+        "Gride (smallest scale)": [(g.get("gride/id")[0], g.get("gride/err")[0]) if g.get("gride/id") is not None
+                                   and len(g.get("gride/id")) else (np.nan, np.nan) for _, g in layers],
+        "TwoNN (all points)": [(g.get("twonn_scaling/id")[0], g.get("twonn_scaling/std")[0])
+                               if g.get("twonn_scaling/id") is not None and len(g.get("twonn_scaling/id"))
+                               else (np.nan, np.nan) for _, g in layers],
+        "local MLE (median)": [(float(np.nanmedian(g.get("local_id/mle")[:, 0])), np.nan)
+                               if g.get("local_id/mle") is not None else (np.nan, np.nan) for _, g in layers],
+        "correlation": [(g.number("correlation/dimension"), np.nan) for _, g in layers],
+        "PH0": [(g.number("ph0/dimension"), np.nan) for _, g in layers],
+    }
+    fig, ax = figs.plt.subplots(figsize=(6.4, 3.6))
+    for (label, values), colour in zip(series.items(), figs.colours(len(series))):
+        v = np.array([x for x, _ in values], dtype=float)
+        e = np.array([x for _, x in values], dtype=float)
+        ax.errorbar(ks, v, yerr=np.where(np.isfinite(e), e, 0), marker="o", capsize=3, label=label, color=colour)
+    ax.set_xlabel("layer (0: the embedding layer's output)")
+    ax.set_ylabel("intrinsic dimension")
+    ax.set_title(f"{model}: intrinsic dimension against layer")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def local_id_boxes(g):
+    """The pointwise local MLE (first k) per group, as box plots of its points."""
+    mle, groups = g.get("local_id/mle"), g.get("points/groups")
+    ks = g.get("local_id/ks")
+    if mle is None or ks is None:
+        return None
+    names = g.group_names()
+    data = [mle[:, 0][(groups == s) if groups is not None else slice(None)] for s in range(len(names))]
+    data = [d[np.isfinite(d)] for d in data]
+    fig, ax = figs.plt.subplots(figsize=(max(4.0, 0.9 * len(names) + 2), 3.2))
+    ax.boxplot(data, showfliers=False)
+    ax.set_xticks(range(1, len(names) + 1), names, rotation=30, ha="right", fontsize=7)
+    ax.set_ylabel(f"local MLE (k={int(ks[0])})")
+    ax.set_title(f"{g.name}: pointwise local ID by {g.groups or 'group'}")
+    return fig
+
+
+def write_section(report):
+    """The geometry section of `report` (a report.Report); nothing when no embedding has one."""
+    names = geometry_names(report.a)
+    if not names:
+        return
+    p = report.page
+    p.section("geometry", "Geometry of the embeddings")
+    p.para("Computed once per embedding from the embedding alone ([geometry] on = true): Gride's maximum-likelihood "
+           "dimension at the smallest and largest neighbour scale, TwoNN on all points (± the spread over "
+           "decimated subsets), the correlation dimension over its automatically chosen scaling range, the PH0 "
+           "(minimum-spanning-tree) dimension, the share of sampled points whose volume growth bends upward "
+           "(no manifold's: typical where strata meet) and the share of points flagged as where groups meet. "
+           "Groups are the true strata of a synthetic space, else the sources.")
+    geos = [Geometry(report.a, n) for n in names]
+    p.table(["embedding", "points", "Gride (small scale)", "Gride (large scale)", "TwoNN", "correlation",
+             "PH0", "volume bends", "on a boundary"], global_rows(geos), text_columns=(0, 1, 5),
+            csv_name="geometry_global.csv")
+    for model, layers in layered(geos).items():
+        rel = report.save(id_against_layer(model, layers), f"geometry-{model}-layers")
+        p.figure(rel, f"{model}: every estimator against the layer (error bars: Gride's standard error, the "
+                      "spread of TwoNN over decimated subsets).")
+    for g in geos:
+        p.heading(f"{g.name}: local dimension and boundaries", 4)
+        flags = [(r, g.flag(r)) for r in ("points", "gride", "twonn_scaling", "local_id", "correlation", "volume",
+                                          "ph0", "boundary")]
+        for readout, why in flags:
+            if why:
+                p.para(f"{readout}: {why}", "note")
+        header, rows = local_rows(g)
+        if rows:
+            p.table(header, rows, caption="pointwise local ID: median [first quartile, third quartile] over "
+                                          "each group's points", text_columns=tuple(range(len(header))),
+                    csv_name=f"geometry_local_{g.name}.csv")
+            rel = report.save(local_id_boxes(g), f"geometry-{g.name}-local")
+            if rel:
+                p.figure(rel, f"{g.name}: pointwise local MLE per group.")
+        rows = boundary_rows(g, report.a)
+        if rows:
+            p.table(["row", "group", "neighbours from other groups", "local ID / group median", "text"], rows,
+                    caption=f"where groups meet: the {len(rows)} flagged points most mixed with other groups "
+                            "(all in /geometry/<embedding>/boundary)", text_columns=(1, 4))
