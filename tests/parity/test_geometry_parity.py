@@ -14,10 +14,11 @@ import warnings
 # DADApy pins numpy < 2, so the references live in an environment of their own (bootstrap.sh
 # test makes it): run there.
 _ref = os.environ.get("STRATA_REFERENCE_PYTHON")
-if _ref and os.path.realpath(sys.executable) != os.path.realpath(_ref):
+if _ref and not os.environ.get("STRATA_IN_REFERENCE_PYTHON"):
     if not os.access(_ref, os.X_OK):
         sys.exit(f"{_ref}: the reference environment (DADApy, scikit-dimension) is missing: "
                  "`bash bootstrap.sh test` makes it")
+    os.environ["STRATA_IN_REFERENCE_PYTHON"] = "1"
     os.execv(_ref, [_ref, os.path.abspath(__file__), *sys.argv[1:]])
 
 import numpy as np  # noqa: E402
