@@ -11,6 +11,7 @@
 
 #include "core/util/error.h"
 #include "core/util/log.h"
+#include "orchestrator/boundary.h"
 #include "orchestrator/commands.h"
 #include "orchestrator/plan.h"
 #include "orchestrator/report.h"
@@ -26,6 +27,9 @@ struct Args {
   std::string sweep, archive, device = "auto", out;
   bool resume = false, quiet = false, no_report = false, verbose = false, log_json = false, live = false;
   int threads = 0;
+  bool boundary = false;  // inspect --boundary
+  std::string embedding;
+  std::int64_t limit = 20;
   EmbedArgs embed;
   ExportArgs export_args;
 };
@@ -71,7 +75,8 @@ int dispatch(CLI::App& app, Args& a) {
     return 0;
   }
   if (app.got_subcommand("inspect")) {
-    std::fputs(summarize_archive(a.archive, false).c_str(), stdout);
+    const std::string text = a.boundary ? boundary_listing(a.archive, a.embedding, a.limit) : summarize_archive(a.archive, false);
+    std::fputs(text.c_str(), stdout);
     return 0;
   }
   if (app.got_subcommand("report")) return write_report(a.archive, a.out) == 0 ? 0 : 1;
@@ -114,6 +119,9 @@ int main(int argc, char** argv) {
   plan->add_option("sweep", a.sweep, "sweep file (TOML)")->required();
   auto* inspect = app.add_subcommand("inspect", "what an archive holds");
   inspect->add_option("archive", a.archive, "archive (.h5)")->required()->check(CLI::ExistingFile);
+  inspect->add_flag("--boundary", a.boundary, "the points where strata meet (from [geometry]), with their texts");
+  inspect->add_option("--embedding", a.embedding, "only this embedding's (with --boundary)");
+  inspect->add_option("--limit", a.limit, "points listed per embedding (with --boundary)")->capture_default_str();
   auto* report = app.add_subcommand("report", "write the HTML report of an archive");
   report->add_option("archive", a.archive, "archive (.h5)")->required()->check(CLI::ExistingFile);
   report->add_option("-o,--out", a.out, "output folder (default: ARCHIVE with .report)");

@@ -46,6 +46,9 @@ with h5py.File(archive, "r") as f:
             assert np.all(np.isfinite(v)) or flagged, name
     print("local MLE medians (k=20):", np.round(medians[:, col], 2), "truth", true_dims)
 
+listing = strata("inspect", archive, "--boundary", "--limit", "5").stdout
+assert "synthetic: points where groups (truth) meet" in listing and "stratum" in listing, listing
+
 # Another training leaves the geometry as it was: it reads the embedding alone.
 computed, reused = run(base.replace("epochs = 5", "epochs = 6"), archive, "--resume")
 assert computed == 2 and reused == 4, (computed, reused)

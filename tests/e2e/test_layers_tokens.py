@@ -148,4 +148,9 @@ with h5py.File(one, "r") as f:
     assert f["geometry/tok"].attrs["groups"] == "source" and f["geometry/tok/points/given"][()] == len(tok["data"])
 listing = strata("plan", sweep(1)).stdout
 assert "hidden state 3 of minilm" in listing and "layers [0,3,-1] in /embedding_layers/minilm" in listing, listing
+# Where sources meet, with the texts the tokens are in.
+listing = strata("inspect", one, "--boundary", "--embedding", "tok", "--limit", "3").stdout
+assert "tok: points where groups (source) meet" in listing and "analysed points flagged" in listing, listing
+p = strata("inspect", one, "--boundary", "--embedding", "nope", check=False)
+assert p.returncode == 2 and "no geometry of embedding 'nope'" in p.stderr, p.stderr
 print("ok")

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "core/analysis/geometry/knn.h"
 #include "core/util/error.h"
@@ -10,11 +11,40 @@ namespace strata::analysis::geometry {
 
 namespace {
 
-// Least squares of y [m, R] on a basis A [m, R, p], batched: the coefficients [m, p] and RSS [m].
+// The determinant of 3 x 3 matrices given by their entries [m] each (row-major).
+torch::Tensor det3(const std::vector<torch::Tensor>& g) {
+  return g[0] * (g[4] * g[8] - g[5] * g[7]) - g[1] * (g[3] * g[8] - g[5] * g[6]) + g[2] * (g[3] * g[7] - g[4] * g[6]);
+}
+
+// Least squares of y [m, R] on a basis A [m, R, p] (p = 2 or 3), batched: the coefficients
+// [m, p] and RSS [m]. Solved by the normal equations and Cramer's rule in elementwise float64
+// arithmetic, so the result does not depend on a LAPACK's threads or memory alignment (the
+// archive is the same bit for bit on any CPU run). A rank-deficient fit (a segment whose radii
+// are all equal) gets NaN coefficients and an infinite RSS, so it is never the best.
 std::pair<torch::Tensor, torch::Tensor> least_squares(const torch::Tensor& A, const torch::Tensor& y) {
-  const auto coef = std::get<0>(torch::linalg_lstsq(A, y.unsqueeze(2), c10::nullopt, c10::nullopt)).squeeze(2);
-  const auto resid = y - A.matmul(coef.unsqueeze(2)).squeeze(2);
-  return {coef, resid.pow(2).sum(1)};
+  const auto p = A.size(2);
+  std::vector<torch::Tensor> G, b;
+  for (std::int64_t i = 0; i < p; ++i) {
+    b.push_back((A.select(2, i) * y).sum(1));
+    for (std::int64_t j = 0; j < p; ++j) G.push_back((A.select(2, i) * A.select(2, j)).sum(1));
+  }
+  std::vector<torch::Tensor> coef;
+  if (p == 2) {
+    const auto det = G[0] * G[3] - G[1] * G[2];
+    coef = {(b[0] * G[3] - G[1] * b[1]) / det, (G[0] * b[1] - b[0] * G[2]) / det};
+  } else {
+    const auto det = det3(G);
+    for (std::int64_t c = 0; c < 3; ++c) {
+      auto Gc = G;
+      for (std::int64_t r = 0; r < 3; ++r) Gc[static_cast<std::size_t>(r * 3 + c)] = b[static_cast<std::size_t>(r)];
+      coef.push_back(det3(Gc) / det);
+    }
+  }
+  const auto C = torch::stack(coef, 1);
+  const auto fitted = (A * C.unsqueeze(1)).sum(2);
+  auto rss = (y - fitted).pow(2).sum(1);
+  rss = torch::where(torch::isfinite(rss), rss, torch::full_like(rss, std::numeric_limits<double>::infinity()));
+  return {C, rss};
 }
 
 }  // namespace
