@@ -56,17 +56,17 @@ def references(X, ks):
     out = {}
     t0 = time.perf_counter()
     for k in ks:
-        skdim.id.MLE().fit_pw(X, n_neighbors=k, n_jobs=1)
+        skdim.id.MLE().fit(X, n_neighbors=k)  # its pointwise estimates come with the fit
     out["local MLE"] = (time.perf_counter() - t0) / len(X)
     t0 = time.perf_counter()
     for k in ks:
-        skdim.id.TwoNN().fit_pw(X, n_neighbors=k, n_jobs=1)
+        skdim.id.TwoNN().fit_pw(X, n_neighbors=k)
     out["local TwoNN"] = (time.perf_counter() - t0) / len(X)
-    d = Data(X.astype(np.float64))
+    d = Data(X.astype(np.float64), verbose=False)
     t0 = time.perf_counter()
     d.return_id_scaling_gride(range_max=64)
     out["Gride"] = (time.perf_counter() - t0) / len(X)
-    d = Data(X.astype(np.float64))
+    d = Data(X.astype(np.float64), verbose=False)
     t0 = time.perf_counter()
     d.return_id_scaling_2NN()
     out["TwoNN scaling"] = (time.perf_counter() - t0) / len(X)
