@@ -59,31 +59,30 @@ python_requirements=(
 # references (DADApy, scikit-dimension) get an environment of their own, for the tests alone.
 reference_requirements=("numpy<2" "scipy" "scikit-learn" "h5py" "scikit-dimension" "dadapy")
 
-install_venv() {
-  local stamp="$venv/.strata-requirements"
-  local want; want="$(printf '%s\n' "${python_requirements[@]}")"
-  if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
-  if [ -n "${STRATA_VENV:-}" ] && [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import torch' 2>/dev/null; then
-    return  # a user-provided environment: use it as it is
-  fi
-  log "creating Python environment in $venv (torch ${torch_version}, a few GB)"
-  mkdir -p "$(dirname "$venv")"
-  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --upgrade pip
-  "$venv/bin/python" -m pip install -q "${python_requirements[@]}"
+# Creates or updates the environment $1 (what it is for: $2) with the requirements after them,
+# unless its stamp says it has them already.
+ensure_env() {
+  local env="$1" what="$2"; shift 2
+  local stamp="$env/.strata-requirements"
+  local want; want="$(printf '%s\n' "$@")"
+  if [ -x "$env/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  log "creating $what in $env"
+  mkdir -p "$(dirname "$env")"
+  [ -x "$env/bin/python" ] || python3 -m venv "$env"
+  "$env/bin/python" -m pip install -q --upgrade pip
+  "$env/bin/python" -m pip install -q "$@"
   printf '%s' "$want" > "$stamp"
 }
 
+install_venv() {
+  if [ -n "${STRATA_VENV:-}" ] && [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import torch' 2>/dev/null; then
+    return  # a user-provided environment: use it as it is
+  fi
+  ensure_env "$venv" "the Python environment (torch ${torch_version}, a few GB)" "${python_requirements[@]}"
+}
+
 install_reference_venv() {
-  local stamp="$refs/.strata-requirements"
-  local want; want="$(printf '%s\n' "${reference_requirements[@]}")"
-  if [ -x "$refs/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
-  log "creating the reference environment of the geometry parity test in $refs"
-  mkdir -p "$(dirname "$refs")"
-  [ -x "$refs/bin/python" ] || python3 -m venv "$refs"
-  "$refs/bin/python" -m pip install -q --upgrade pip
-  "$refs/bin/python" -m pip install -q "${reference_requirements[@]}"
-  printf '%s' "$want" > "$stamp"
+  ensure_env "$refs" "the geometry parity test's reference environment" "${reference_requirements[@]}"
 }
 
 # strata_results (results/), so that notebooks in this environment can `import strata_results`.

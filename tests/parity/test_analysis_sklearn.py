@@ -10,17 +10,13 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from strata_test import TOOLS, scratch
+from strata_test import TOOLS, scratch, tool_json
 
 TOOL = TOOLS / "analysis_dump"
 
 
 def dump(*args):
-    p = subprocess.run([str(TOOL), *map(str, args)], capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.stderr.write(p.stdout + p.stderr)
-        raise SystemExit(f"analysis_dump {' '.join(map(str, args))} exited {p.returncode}")
-    return json.loads(p.stdout)
+    return tool_json(TOOL, *args)
 
 
 def check_pca(tmp, rng):

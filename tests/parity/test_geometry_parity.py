@@ -26,7 +26,7 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial.distance import pdist, squareform
 from sklearn.neighbors import NearestNeighbors
 
-from strata_test import TOOLS, scratch
+from strata_test import TOOLS, scratch, tool_json
 
 try:
     import dadapy
@@ -39,11 +39,7 @@ warnings.filterwarnings("ignore")
 
 
 def dump(*args):
-    p = subprocess.run([str(TOOL), *map(str, args)], capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.stderr.write(p.stdout + p.stderr)
-        raise SystemExit(f"analysis_geometry_dump {' '.join(map(str, args))} exited {p.returncode}")
-    return json.loads(p.stdout)
+    return tool_json(TOOL, *args)
 
 
 def isometry(rng, L, d):

@@ -1,4 +1,5 @@
 """Shared helpers of the Python-driven tests: where things are, running strata, reading archives."""
+import json
 import os
 import re
 import shutil
@@ -65,6 +66,16 @@ def scratch(name):
     root = Path(os.environ.get("STRATA_TEST_TMP", tempfile.gettempdir()))
     root.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=name + "-", dir=root))
+
+
+def tool_json(tool, *args):
+    """Runs a test tool (tests/tools) that prints one JSON object; returns it, or stops the test
+    with the tool's output when it fails."""
+    p = subprocess.run([str(tool), *map(str, args)], capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.stderr.write(p.stdout + p.stderr)
+        raise SystemExit(f"{Path(str(tool)).name} {' '.join(map(str, args))} exited {p.returncode}")
+    return json.loads(p.stdout)
 
 
 def strata(*args, check=True, env=None):

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +22,19 @@ inline std::filesystem::path nn_scratch(const std::string& name) {
   std::filesystem::create_directories(dir);
   return dir;
 }
+
+// Token-id rows of these lengths, ids drawn below the tiny models' vocabulary (seeded).
+inline std::vector<std::vector<std::int32_t>> rows_of_lengths(const std::vector<std::int64_t>& lengths, std::uint64_t seed) {
+  torch::manual_seed(seed);
+  std::vector<std::vector<std::int32_t>> rows;
+  for (auto n : lengths) {
+    const torch::Tensor ids = torch::randint(1, 300, {n}, torch::kInt32);
+    rows.emplace_back(ids.data_ptr<std::int32_t>(), ids.data_ptr<std::int32_t>() + n);
+  }
+  return rows;
+}
+
+inline double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
 struct TinySizes {
   std::int64_t vocab = 300, hidden = 64, layers = 2, heads = 4, kv_heads = 2, intermediate = 128, positions = 128;

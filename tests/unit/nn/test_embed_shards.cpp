@@ -45,15 +45,8 @@ void check_balanced(const std::vector<std::int64_t>& costs, std::int64_t parts) 
   }
 }
 
-std::vector<std::vector<std::int32_t>> rows_of_lengths(const std::vector<std::int64_t>& lengths, std::uint64_t seed) {
-  torch::manual_seed(seed);
-  std::vector<std::vector<std::int32_t>> rows;
-  for (auto n : lengths) {
-    const torch::Tensor ids = torch::randint(1, 300, {n}, torch::kInt32);
-    rows.emplace_back(ids.data_ptr<std::int32_t>(), ids.data_ptr<std::int32_t>() + n);
-  }
-  return rows;
-}
+using strata::test::max_abs_diff;
+using strata::test::rows_of_lengths;
 
 }  // namespace
 

@@ -22,17 +22,8 @@ namespace {
 using strata::test::contains;
 using strata::test::input_error;
 
-std::vector<std::vector<std::int32_t>> rows_of_lengths(const std::vector<int>& lengths, std::uint64_t seed) {
-  torch::manual_seed(seed);
-  std::vector<std::vector<std::int32_t>> rows;
-  for (int n : lengths) {
-    const torch::Tensor ids = torch::randint(1, 300, {n}, torch::kInt32);
-    rows.emplace_back(ids.data_ptr<std::int32_t>(), ids.data_ptr<std::int32_t>() + n);
-  }
-  return rows;
-}
-
-double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
+using strata::test::max_abs_diff;
+using strata::test::rows_of_lengths;
 
 EmbedOptions options(const std::string& pooling, std::int64_t batch_size, bool sort = true) {
   EmbedOptions o;

@@ -23,17 +23,8 @@ namespace {
 using strata::test::contains;
 using strata::test::input_error;
 
-std::vector<std::vector<std::int32_t>> random_rows(const std::vector<int>& lengths, std::uint64_t seed) {
-  torch::manual_seed(seed);
-  std::vector<std::vector<std::int32_t>> rows;
-  for (int n : lengths) {
-    const torch::Tensor ids = torch::randint(1, 300, {n}, torch::kInt32);
-    rows.emplace_back(ids.data_ptr<std::int32_t>(), ids.data_ptr<std::int32_t>() + n);
-  }
-  return rows;
-}
-
-double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
+using strata::test::max_abs_diff;
+using strata::test::rows_of_lengths;
 
 // One row, unpadded, through the encoder: its hidden states of every layer.
 std::vector<torch::Tensor> states_of(strata::nn::Encoder& enc, const std::vector<std::int32_t>& row) {
@@ -69,7 +60,7 @@ TEST_CASE("layers: indices resolve from the end, sorted, once each; others are r
 TEST_CASE("layers: every architecture's hidden states, the last equal to forward(), from one pass") {
   const auto bert = strata::test::write_tiny_bert("layers_bert", 11);
   const auto llama = strata::test::write_tiny_llama("layers_llama", 12);
-  const auto rows = random_rows({6, 13, 2, 9}, 5);
+  const auto rows = rows_of_lengths({6, 13, 2, 9}, 5);
   for (const auto& dir : {bert, llama}) {
     auto enc = strata::nn::load_encoder(dir, "fp32", torch::kCPU);
     INFO(enc->architecture());
@@ -102,7 +93,7 @@ TEST_CASE("layers: every architecture's hidden states, the last equal to forward
 TEST_CASE("tokens: one row per real token, in text and position order, equal to the unpadded states") {
   const auto llama = strata::test::write_tiny_llama("tokens_llama", 21);
   auto enc = strata::nn::load_encoder(llama, "fp32", torch::kCPU);
-  const auto rows = random_rows({4, 11, 1, 7}, 8);
+  const auto rows = rows_of_lengths({4, 11, 1, 7}, 8);
   EmbedOptions o;
   o.pooling = "tokens";
   o.batch_size = 2;
@@ -150,7 +141,7 @@ TEST_CASE("tokens: caps per text and per corpus are seeded draws of the lengths 
 TEST_CASE("tokens: shards of the batches give the whole embedding's token rows") {
   const auto bert = strata::test::write_tiny_bert("tokens_shards", 31);
   auto enc = strata::nn::load_encoder(bert, "fp32", torch::kCPU);
-  const auto rows = random_rows({5, 17, 3, 30, 9, 12, 1, 8}, 9);
+  const auto rows = rows_of_lengths({5, 17, 3, 30, 9, 12, 1, 8}, 9);
   EmbedOptions o;
   o.pooling = "tokens";
   o.batch_size = 2;
