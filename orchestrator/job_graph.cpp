@@ -139,6 +139,7 @@ JobNode geometry_node(const plan::GeometryJob& g, double rows) {
   const double points = std::min(rows, static_cast<double>(g.spec.max_points));
   j.request = {"/geometry/" + g.embedding, g.id, "geometry", spec::to_json(g.spec),
                {{"corpus", "/corpus"}, {"embedding", "/embeddings/" + g.embedding}}, points * points / 100, ""};
+  for (const auto& other : g.compare) j.request.inputs.push_back({"compare", "/embeddings/" + other});
   j.config = g.config;
   j.what = "an embedding's geometry";
   j.label = "geometry of " + g.embedding;

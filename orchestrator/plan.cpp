@@ -167,12 +167,30 @@ void add_analyses(const sweep::Sweep& s, Plan& p) {
     }
 }
 
+// Whether two embeddings have the same rows: per text, or per token of the same model and draw.
+bool same_rows(const EmbedJob& a, const EmbedJob& b) {
+  const auto tokens = [](const EmbedJob& e) { return e.spec.pooling == "tokens" && e.spec.kind != "import"; };
+  if (tokens(a) || tokens(b))
+    return tokens(a) && tokens(b) && a.spec.fingerprint == b.spec.fingerprint && a.spec.max_tokens == b.spec.max_tokens &&
+           a.spec.tokens_per_text == b.spec.tokens_per_text && a.spec.token_rows == b.spec.token_rows;
+  return true;
+}
+
 void add_geometry(const sweep::Sweep& s, Plan& p) {
   if (!s.geometry.on) return;
   for (const auto& e : p.embeds) {
     if (e.holds_layers) continue;
-    p.geometry.push_back({spec_id("geometry", {{"embed", e.id}}, s.geometry), e.name, e.id, s.geometry,
-                          stored(spec::to_json(s.geometry), {{"embed", e.id}, {"embedding", e.name}}), e.spec.has_truth()});
+    GeometryJob g{"", e.name, e.id, s.geometry, {}, e.spec.has_truth(), {}};
+    nlohmann::json compared = nlohmann::json::array();
+    for (const auto& o : p.embeds)
+      if (&o != &e && !o.holds_layers && o.null_of.empty() && e.null_of.empty() && same_rows(e, o)) {
+        g.compare.push_back(o.name);
+        compared.push_back(o.id);
+      }
+    const nlohmann::json inputs{{"embed", e.id}, {"compare", compared}};
+    g.id = spec_id("geometry", inputs, s.geometry);
+    g.config = stored(spec::to_json(s.geometry), {{"embed", e.id}, {"embedding", e.name}, {"compare", compared}});
+    p.geometry.push_back(std::move(g));
   }
 }
 

@@ -65,6 +65,9 @@ struct GeometryJob {
   analysis::GeometrySpec spec;
   nlohmann::json config;
   bool truth = false;
+  // Embeddings of the same rows its neighbourhoods are compared with: the other text models'
+  // (and layers') of the same pooling kind, nulls aside.
+  std::vector<std::string> compare;
 };
 
 struct AnalysisJob {

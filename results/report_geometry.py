@@ -159,6 +159,25 @@ def id_against_layer(model, layers):
     return fig
 
 
+def overlap_matrix(geos):
+    """[embedding, embedding] mean neighbourhood overlap (NaN where not compared), or None."""
+    names = [g.name for g in geos]
+    M = np.full((len(names), len(names)), np.nan)
+    for i, g in enumerate(geos):
+        values, others = g.get("overlap/embeddings"), g.get("overlap/embedding_names")
+        if values is None or not others:
+            continue
+        M[i, i] = 1.0
+        for v, other in zip(np.atleast_1d(values), others):
+            if other in names:
+                M[i, names.index(other)] = v
+    if np.isfinite(M).sum() <= len(names):
+        return None
+    fig, ax = figs.plt.subplots(figsize=(1.0 + 0.55 * len(names), 0.8 + 0.5 * len(names)))
+    figs.heatmap(ax, M, names, names, "neighbourhood overlap (shared k nearest neighbours)", vmin=0, vmax=1)
+    return fig
+
+
 def local_id_boxes(g):
     """The pointwise local MLE (first k) per group, as box plots of its points."""
     mle, groups = g.get("local_id/mle"), g.get("points/groups")
@@ -193,6 +212,10 @@ def write_section(report):
     p.table(["embedding", "points", "Gride (small scale)", "Gride (large scale)", "TwoNN", "correlation",
              "PH0", "volume bends", "on a boundary"], global_rows(geos), text_columns=(0, 1, 5),
             csv_name="geometry_global.csv")
+    rel = report.save(overlap_matrix(geos), "geometry-overlap")
+    if rel:
+        p.figure(rel, "How far the embeddings share each point's boundary_k nearest neighbours (1: the same "
+                      "neighbourhoods; blank: rows that cannot be compared, as tokens against texts).")
     for model, layers in layered(geos).items():
         rel = report.save(id_against_layer(model, layers), f"geometry-{model}-layers")
         p.figure(rel, f"{model}: every estimator against the layer (error bars: Gride's standard error, the "

@@ -111,14 +111,17 @@ Payload execute_geometry(const JobRequest& r, const Inputs& in, torch::Device de
   const auto job = spec::from_json<analysis::GeometrySpec>(r.spec, what);
   const Payload& corpus = input(in, r.input("corpus"));
   const Payload& embedding = input(in, r.input("embedding"));
+  std::map<std::string, torch::Tensor> others;
+  for (const auto& object : r.inputs_of("compare")) others[object.substr(object.rfind('/') + 1)] = input(in, object).tensor("data");
   if (const auto* truth = find(embedding, "truth")) {
     std::vector<std::string> names;
     for (std::int64_t k = 0; k <= truth->max().item<std::int64_t>(); ++k) names.push_back("stratum " + std::to_string(k));
-    return run_geometry(job, embedding.tensor("data"), *truth, names, "truth", device);
+    return run_geometry(job, embedding.tensor("data"), *truth, names, "truth", others, device);
   }
   std::int64_t domains = 0;
   const torch::Tensor domain = per_row(domain_index(corpus, &domains), embedding);
-  return run_geometry(job, embedding.tensor("data"), domain, corpus.strings.at("source_names"), "source", device);
+  return run_geometry(job, embedding.tensor("data"), domain, corpus.strings.at("source_names"), "source", others,
+                      device);
 }
 
 }  // namespace

@@ -84,9 +84,11 @@ Payload run_analysis(const analysis::AnalysisSpec& job, const AnalysisInputs& in
 
 // --- geometry -------------------------------------------------------------------------
 // An embedding's geometry (core/analysis/geometry/geometry.h) with `groups` [N] int64 (the true
-// strata or the sources, `group_names` naming them), every result stored with its meaning
-// (attribute `doc` of its dataset, or `doc/<name>` of the group for numbers and flags).
+// strata or the sources, `group_names` naming them), and its neighbourhood overlap with each of
+// `others` (other embeddings of the same rows: the model's other layers, other models). Every
+// result is stored with its meaning: the group's attribute `doc` maps each name to it.
 Payload run_geometry(const analysis::GeometrySpec& job, const torch::Tensor& X, const torch::Tensor& groups,
-                     const std::vector<std::string>& group_names, const std::string& group_kind, torch::Device device);
+                     const std::vector<std::string>& group_names, const std::string& group_kind,
+                     const std::map<std::string, torch::Tensor>& others, torch::Device device);
 
 }  // namespace strata::workers

@@ -144,8 +144,17 @@ assert run(sweep(1), one, "--resume") == (0, 27)
 # The report draws every estimator against the layer for the model of several layers.
 strata("report", one, "-o", tmp / "report")
 assert (tmp / "report" / "figures" / "geometry-minilm-layers.png").exists()
+assert (tmp / "report" / "figures" / "geometry-overlap.png").exists()
 with h5py.File(one, "r") as f:
     assert f["geometry/tok"].attrs["groups"] == "source" and f["geometry/tok/points/given"][()] == len(tok["data"])
+    # Neighbourhood overlap between layers and models of the same rows (tokens compare with no text).
+    names = [x.decode() for x in f["geometry/minilm@L3/overlap/embedding_names"][()]]
+    assert names == ["minilm@L0", "minilm@L6", "plain"], names
+    ov = dict(zip(names, f["geometry/minilm@L3/overlap/embeddings"][()]))
+    assert np.isclose(f["geometry/minilm@L6/overlap/embeddings"][()][[x.decode() for x in
+                      f["geometry/minilm@L6/overlap/embedding_names"][()]].index("plain")], 1.0)  # the same vectors
+    assert all(0 <= v <= 1 for v in ov.values()), ov
+    assert "embeddings" not in f["geometry/tok/overlap"]
 listing = strata("plan", sweep(1)).stdout
 assert "hidden state 3 of minilm" in listing and "layers [0,3,-1] in /embedding_layers/minilm" in listing, listing
 # Where sources meet, with the texts the tokens are in.
