@@ -71,7 +71,7 @@ std::vector<std::int64_t> planned_layers(const nn::EmbedSpec& m, bool* missing) 
     return m.layers.resolve(nn::snapshot_layers(m.path));
   } catch (const InputError&) {
     if (missing) *missing = true;
-    return m.layers.all ? std::vector<std::int64_t>{-1} : m.layers.indices;
+    return m.layers.all || m.layers.indices.empty() ? std::vector<std::int64_t>{-1} : m.layers.indices;
   }
 }
 

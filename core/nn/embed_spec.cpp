@@ -48,7 +48,10 @@ LayerSelection LayerSelection::from_value(const nlohmann::json& v, std::string* 
   return s;
 }
 
-nlohmann::json LayerSelection::to_value() const { return all ? nlohmann::json("all") : nlohmann::json(indices); }
+nlohmann::json LayerSelection::to_value() const {
+  if (all) return "all";
+  return indices.empty() ? nlohmann::json::array({-1}) : nlohmann::json(indices);
+}
 
 const spec::Schema<EmbedSpec>& EmbedSpec::schema() {
   using S = EmbedSpec;

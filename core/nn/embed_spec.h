@@ -20,9 +20,9 @@ namespace strata::nn {
 // to the last), or indices (negative from the end; the default [-1] is the last hidden state).
 struct LayerSelection {
   bool all = false;
-  std::vector<std::int64_t> indices{-1};
+  std::vector<std::int64_t> indices;  // empty: [-1], the last hidden state
 
-  bool last_only() const { return !all && indices.size() == 1 && indices[0] == -1; }
+  bool last_only() const { return !all && (indices.empty() || (indices.size() == 1 && indices[0] == -1)); }
   std::vector<std::int64_t> resolve(std::int64_t num_layers) const;  // ascending, in [0, num_layers]
   static LayerSelection from_value(const nlohmann::json& v, std::string* error);
   nlohmann::json to_value() const;

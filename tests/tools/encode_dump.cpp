@@ -118,7 +118,6 @@ int main(int argc, char** argv) {
     opt.sort_by_length = !no_sort;
     strata::nn::LayerSelection chosen;
     if (layers == "all") chosen.all = true;
-    else if (!layers.empty()) chosen.indices.clear();
     for (const auto& k : layers == "all" ? std::vector<std::string>{} : split_commas(layers)) chosen.indices.push_back(std::stoll(k));
     opt.layers = chosen.resolve(enc->num_layers());
     const auto embed = [&](const strata::nn::EmbedOptions& o) {
