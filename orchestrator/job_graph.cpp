@@ -37,7 +37,7 @@ void add_embed(const plan::Plan& p, const plan::EmbedJob& e, double rows, std::v
   JobNode j;
   j.config = e.config;
   j.what = e.holds_layers ? "a model's layers" : "embeddings";
-  j.label = (e.holds_layers ? "layers of " : "embeddings ") + e.name;
+  j.label = fmt::format("{} {}", e.holds_layers ? "layers of" : "embeddings", e.name);
   j.replace_on_change = true;
   if (spec.kind == "layer_of") {
     // Its rows are its model's: linked, not copied.

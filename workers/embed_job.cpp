@@ -64,7 +64,7 @@ void model_attrs(const nn::EmbedSpec& job, const LoadedModel& m, torch::Device d
 }
 
 // The payload names of an embedding's rows: `data` for one layer, L<k> for each of several.
-std::string layer_name(std::int64_t layer) { return "L" + std::to_string(layer); }
+std::string layer_name(std::int64_t layer) { return fmt::format("L{}", layer); }
 
 void put_rows(const nn::EmbedSpec& job, const nn::Encoder& enc, nn::Embedded e, Payload& p) {
   const auto layers = job.layers.resolve(enc.num_layers());

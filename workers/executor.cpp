@@ -3,6 +3,8 @@
 #include <csignal>
 #include <cstdlib>
 
+#include <fmt/format.h>
+
 #include "core/util/crash_point.h"
 #include "core/util/error.h"
 
@@ -115,7 +117,7 @@ Payload execute_geometry(const JobRequest& r, const Inputs& in, torch::Device de
   for (const auto& object : r.inputs_of("compare")) others[object.substr(object.rfind('/') + 1)] = input(in, object).tensor("data");
   if (const auto* truth = find(embedding, "truth")) {
     std::vector<std::string> names;
-    for (std::int64_t k = 0; k <= truth->max().item<std::int64_t>(); ++k) names.push_back("stratum " + std::to_string(k));
+    for (std::int64_t k = 0; k <= truth->max().item<std::int64_t>(); ++k) names.push_back(fmt::format("stratum {}", k));
     return run_geometry(job, embedding.tensor("data"), *truth, names, "truth", others, device);
   }
   std::int64_t domains = 0;
