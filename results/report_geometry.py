@@ -178,6 +178,23 @@ def overlap_matrix(geos):
     return fig
 
 
+def volume_curves(g, count=6):
+    """log N(r) against log r of sampled points: some whose growth bends upward, some whose does not."""
+    log_r, log_n, bends = g.get("volume/log_r"), g.get("volume/log_n"), g.get("volume/violates")
+    if log_r is None or log_n is None or bends is None or len(log_r) == 0:
+        return None
+    bent, straight = np.flatnonzero(bends == 1)[:count], np.flatnonzero(bends == 0)[:count]
+    fig, ax = figs.plt.subplots(figsize=(5.2, 3.6))
+    for idx, colour, label in ((straight, "tab:blue", "fits one slope"), (bent, "tab:red", "bends upward (flagged)")):
+        for j, i in enumerate(idx):
+            ax.plot(log_r[i], log_n, marker=".", color=colour, alpha=0.7, label=label if j == 0 else None)
+    ax.set_xlabel("log r")
+    ax.set_ylabel("log N(r)")
+    ax.set_title(f"{g.name}: volume growth of sampled points (slope: local dimension)")
+    ax.legend(fontsize=7)
+    return fig
+
+
 def local_id_boxes(g):
     """The pointwise local MLE (first k) per group, as box plots of its points."""
     mle, groups = g.get("local_id/mle"), g.get("points/groups")
@@ -235,6 +252,10 @@ def write_section(report):
             rel = report.save(local_id_boxes(g), f"geometry-{g.name}-local")
             if rel:
                 p.figure(rel, f"{g.name}: pointwise local MLE per group.")
+        rel = report.save(volume_curves(g), f"geometry-{g.name}-volume")
+        if rel:
+            p.figure(rel, f"{g.name}: log N(r) against log r around sampled points; a curve that steepens with r "
+                          "is no manifold's (Robinson et al.), as where strata meet.")
         rows = boundary_rows(g, report.a)
         if rows:
             p.table(["row", "group", "neighbours from other groups", "local ID / group median", "text"], rows,

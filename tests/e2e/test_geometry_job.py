@@ -49,6 +49,10 @@ with h5py.File(archive, "r") as f:
 listing = strata("inspect", archive, "--boundary", "--limit", "5").stdout
 assert "synthetic: points where groups (truth) meet" in listing and "stratum" in listing, listing
 
+strata("report", archive, "-o", tmp / "report")
+for figure in ("geometry-synthetic-local.png", "geometry-synthetic-volume.png"):
+    assert (tmp / "report" / "figures" / figure).exists(), figure
+
 # Another training leaves the geometry as it was: it reads the embedding alone.
 computed, reused = run(base.replace("epochs = 5", "epochs = 6"), archive, "--resume")
 assert computed == 2 and reused == 4, (computed, reused)

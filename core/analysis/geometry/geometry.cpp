@@ -168,6 +168,8 @@ void volume(const Points& p, const GeometrySpec& spec, Out& out) {
   out.tensor("volume/slope_large", v.slope_large, "best two-segment fit: slope above the break");
   out.tensor("volume/break_radius", v.break_radius, "radius of the two-segment fit's break");
   out.tensor("volume/f", v.f, "(RSS1 - RSS2) / (RSS2 / (R - 3)): how much better two segments fit");
+  out.tensor("volume/log_r", v.log_r, "the fitted curves: log r_j of each fitted point at the neighbour ranks j [point, rank]");
+  out.tensor("volume/log_n", v.log_n, "log(j - 1/2) at those ranks: the log count of points within r_j");
   out.tensor("volume/violates", v.violates, "1 where the slope rises with r (volume_rise) and two segments fit better (volume_f)");
   out.number("volume/violating_share", v.violates.to(torch::kFloat64).mean().item<double>(),
              "share of the fitted points whose volume growth is no manifold's");

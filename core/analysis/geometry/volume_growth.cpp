@@ -88,6 +88,8 @@ VolumeGrowth volume_growth(const torch::Tensor& X, const torch::Tensor& points, 
   const auto y = (ranks.to(torch::kFloat64) - 0.5).log().unsqueeze(0).expand({m, ranks.numel()}).contiguous();
   auto out = fit_volume_curves(x, y, o.rise, o.f_min);
   out.points = points.to(torch::kInt64);
+  out.log_r = x.contiguous();
+  out.log_n = y[0].contiguous();
   return out;
 }
 

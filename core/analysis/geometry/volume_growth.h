@@ -25,6 +25,8 @@ struct VolumeGrowth {
   torch::Tensor f;             // [m] float64: (RSS1 − RSS2) / (RSS2 / (R − 3)), a ranking statistic
                                // (the break is searched, and N(r) is cumulative, so it is not F-distributed)
   torch::Tensor violates;      // [m] int64: 1 where slope_large >= rise · slope_small and f >= f_min
+  torch::Tensor log_r;         // [m, R] float64: the curves fitted, log r_j of each point ...
+  torch::Tensor log_n;         // [R] float64: ... against log(j − 1/2)
 };
 
 struct VolumeOptions {
