@@ -72,7 +72,7 @@ VolumeGrowth fit_volume_curves(const torch::Tensor& x, const torch::Tensor& y, d
   const auto floor = 1e-20 * (y - y.mean(1, true)).pow(2).sum(1) + 1e-300;
   const auto f = (rss1 - best).clamp_min(0) * static_cast<double>(R - 3) / torch::maximum(best, floor);
   const auto violates = ((large >= rise * small) & (f >= f_min)).to(torch::kInt64);
-  return {torch::Tensor(), line.select(1, 1).contiguous(), small, large, at, f, violates};
+  return {torch::Tensor(), line.select(1, 1).contiguous(), small, large, at, f, violates, torch::Tensor(), torch::Tensor()};
 }
 
 VolumeGrowth volume_growth(const torch::Tensor& X, const torch::Tensor& points, const VolumeOptions& o) {
