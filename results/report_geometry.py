@@ -136,16 +136,24 @@ def layered(geos):
 def id_against_layer(model, layers):
     """Every estimator against the layer, with error bars where the estimator has them."""
     ks = [k for k, _ in layers]
+
+    def first(g, name, err=None):
+        """The estimate at the first scale (and its error), read once; NaN where absent."""
+        v, e = g.get(name), g.get(err) if err else None
+        if v is None or not np.size(v):
+            return np.nan, np.nan
+        return float(np.ravel(v)[0]), float(np.ravel(e)[0]) if e is not None and np.size(e) else np.nan
+
+    def local_median(g):
+        mle = g.get("local_id/mle")
+        return (float(np.nanmedian(mle[:, 0])), np.nan) if mle is not None and mle.size else (np.nan, np.nan)
+
     series = {
-        "Gride (smallest scale)": [(g.get("gride/id")[0], g.get("gride/err")[0]) if g.get("gride/id") is not None
-                                   and len(g.get("gride/id")) else (np.nan, np.nan) for _, g in layers],
-        "TwoNN (all points)": [(g.get("twonn_scaling/id")[0], g.get("twonn_scaling/std")[0])
-                               if g.get("twonn_scaling/id") is not None and len(g.get("twonn_scaling/id"))
-                               else (np.nan, np.nan) for _, g in layers],
-        "local MLE (median)": [(float(np.nanmedian(g.get("local_id/mle")[:, 0])), np.nan)
-                               if g.get("local_id/mle") is not None else (np.nan, np.nan) for _, g in layers],
-        "correlation": [(g.number("correlation/dimension"), np.nan) for _, g in layers],
-        "PH0": [(g.number("ph0/dimension"), np.nan) for _, g in layers],
+        "Gride (smallest scale)": [first(g, "gride/id", "gride/err") for _, g in layers],
+        "TwoNN (all points)": [first(g, "twonn_scaling/id", "twonn_scaling/std") for _, g in layers],
+        "local MLE (median)": [local_median(g) for _, g in layers],
+        "correlation": [first(g, "correlation/dimension") for _, g in layers],
+        "PH0": [first(g, "ph0/dimension") for _, g in layers],
     }
     fig, ax = figs.plt.subplots(figsize=(6.4, 3.6))
     for (label, values), colour in zip(series.items(), figs.colours(len(series))):
