@@ -27,7 +27,7 @@ import report_figures as figs
 import report_geometry as geometry
 import report_interactive as views
 import report_sweep as sweep
-from report_html import Page, esc, write_csv
+from report_html import Page, esc, slug, write_csv
 
 MAX_TABLE_GROUPS = 6      # configurations whose Table 1 / Table 2 are shown in the page (CSV: all)
 MAX_LISTED = 200          # rows of the run and model listings shown in the page (CSV: all)
@@ -82,10 +82,6 @@ def round_robin(items, order):
             if q:
                 out.append(q.pop(0))
     return out
-
-
-def slug(text):
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
 
 
 def fmt_num(value, digits=3):

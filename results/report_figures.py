@@ -19,6 +19,20 @@ def save(fig, path):
     plt.close(fig)
 
 
+def labelled(fig, ax, xlabel, ylabel, title, legend_outside=True):
+    """Axis labels, a light grid, the legend (right of the axes, or inside) and the title; returns fig."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    if legend_outside:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    else:
+        ax.legend(fontsize=7)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def colours(count):
     """`count` distinct colours from a qualitative palette (a continuous one past 20)."""
     if count <= 10:
@@ -134,15 +148,9 @@ def loss_curves(curves, title):
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     for label, loss in curves:
         ax.plot(np.arange(1, len(loss) + 1), loss, label=label, lw=1.3)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
     if all(np.all(np.asarray(loss) > 0) for _, loss in curves):
         ax.set_yscale("log")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
-    ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return labelled(fig, ax, "epoch", "loss", title)
 
 
 def recon_vs_experts(series, title):
@@ -153,13 +161,7 @@ def recon_vs_experts(series, title):
         x, y, e = np.asarray(experts)[order], np.asarray(mean)[order], np.asarray(spread)[order]
         ax.errorbar(x, y, yerr=e if np.any(e > 0) else None, marker="o", capsize=3, label=label, color=colour)
     ax.set_xticks(sorted({int(e) for _, experts, _, _ in series for e in experts}))
-    ax.set_xlabel("number of experts")
-    ax.set_ylabel("mean reconstruction error")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
-    ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return labelled(fig, ax, "number of experts", "mean reconstruction error", title)
 
 
 def gate_ablation(groups, gates, title):

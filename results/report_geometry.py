@@ -2,7 +2,8 @@
 
 For each embedding with a geometry job: its global dimensions (Gride at every scale, TwoNN with
 decimation, correlation and PH0 dimensions) with their errors, the pointwise local IDs per group
-(the true strata or the sources) as medians and quartiles, the points where groups meet with
+(the true strata or the sources) and per stratum found (k-means or a trained gate) as medians and
+quartiles, the points where groups meet with
 their text, and every readout the job flagged as uninformative, with why. For a model embedded at
 several layers (<model>@L<k>), every estimator against the layer.
 """
@@ -12,8 +13,10 @@ import re
 import numpy as np
 
 import report_figures as figs
+from report_html import slug, write_csv
 
 MAX_BOUNDARY_ROWS = 20   # points where groups meet, listed with their text
+MAX_LABELINGS = 4        # stratifications of one embedding whose local ID is tabulated
 
 
 def geometry_names(catalog):
@@ -102,6 +105,69 @@ def local_rows(g):
     return header, rows
 
 
+def labelings(g, catalog):
+    """The finished stratifications of g's embedding: (what they are, out/strata per row, too_small
+    per stratum or None, truth (dim, purity) per stratum or None). k-means strata are one /strata
+    object each; strata from a trained gate belong to their run."""
+    found = []
+    for job in catalog.strata.values():
+        if job.done and job.attrs.get("embedding", job.config.get("embedding")) == g.name:
+            found.append((f"k-means, {job.config.get('strata', '?')} strata", job.path))
+    for run in catalog.runs:
+        if run.done and run.embedding == g.name and run.config.get("strata_on") == "gating":
+            found.append((f"gating of run {run.id} ({run.strata} strata)", run.path))
+    out = []
+    for label, path in found[:MAX_LABELINGS]:
+        strata = catalog.get(f"{path}/out/strata")
+        if strata is None:
+            continue
+        dim, purity = catalog.get(f"{path}/analysis/truth/dim"), catalog.get(f"{path}/analysis/truth/purity")
+        out.append((label, np.asarray(strata), catalog.get(f"{path}/analysis/too_small"),
+                    (dim, purity) if dim is not None and purity is not None else None))
+    return out
+
+
+def quartiles_by_label(values, labels, count):
+    """Per label 0 .. count-1: points, and median, q25, q75 [count, columns] of each column of
+    values [points, columns] over that label's points, non-finite values left out (NaN where none)."""
+    values = np.asarray(values, dtype=np.float64)
+    sizes = np.zeros(count, dtype=np.int64)
+    q = np.full((3, count, values.shape[1]), np.nan)
+    for s in range(count):
+        v = values[labels == s]
+        sizes[s] = len(v)
+        for j in range(values.shape[1]):
+            col = v[:, j][np.isfinite(v[:, j])]
+            if len(col):
+                q[:, s, j] = np.quantile(col, [0.5, 0.25, 0.75])
+    return sizes, q
+
+
+def strata_rows(g, strata, too_small, truth):
+    """Per stratum of one stratification: its analysed points, the true stratum it mostly holds
+    (synthetic corpora) and the local MLE and TwoNN median [q25, q75] over its points per k."""
+    ks, rows_of = g.get("local_id/ks"), g.get("points/rows")
+    mle, twonn = g.get("local_id/mle"), g.get("local_id/twonn")
+    if ks is None or rows_of is None or mle is None or twonn is None:
+        return [], []
+    S = int(strata.max()) + 1 if strata.size else 0
+    labels = strata[np.asarray(rows_of, dtype=np.int64)]  # the stratum of each analysed point
+    parts = [quartiles_by_label(v, labels, S) for v in (mle, twonn)]
+    header = ["stratum", "points analysed"] + (["true dim (purity)"] if truth else []) + \
+             [f"{est} k={int(k)}" for est in ("MLE", "TwoNN") for k in ks]
+    out = []
+    for s in range(S):
+        row = [s, int(parts[0][0][s])]
+        if truth:
+            row.append(f"{_fmt(truth[0][s], 0)} ({_fmt(truth[1][s])})")
+        small = too_small is not None and s < len(too_small) and bool(too_small[s])
+        for _, q in parts:
+            for j in range(len(ks)):
+                row.append("— (too small)" if small else f"{_fmt(q[0, s, j])} [{_fmt(q[1, s, j])}, {_fmt(q[2, s, j])}]")
+        out.append(row)
+    return header, out
+
+
 def boundary_rows(g, catalog):
     """The flagged points most mixed with other groups, with their text where the corpus has one."""
     flagged, mixing, ratio = g.get("boundary/flagged"), g.get("boundary/mixing"), g.get("boundary/id_ratio")
@@ -160,11 +226,8 @@ def id_against_layer(model, layers):
         v = np.array([x for x, _ in values], dtype=float)
         e = np.array([x for _, x in values], dtype=float)
         ax.errorbar(ks, v, yerr=np.where(np.isfinite(e), e, 0), marker="o", capsize=3, label=label, color=colour)
-    ax.set_xlabel("layer (0: the embedding layer's output)")
-    ax.set_ylabel("intrinsic dimension")
-    ax.set_title(f"{model}: intrinsic dimension against layer")
-    ax.legend(fontsize=7)
-    return fig
+    return figs.labelled(fig, ax, "layer (0: the embedding layer's output)", "intrinsic dimension",
+                         f"{model}: intrinsic dimension against layer", legend_outside=False)
 
 
 def overlap_matrix(geos):
@@ -196,11 +259,8 @@ def volume_curves(g, count=6):
     for idx, colour, label in ((straight, "tab:blue", "fits one slope"), (bent, "tab:red", "bends upward (flagged)")):
         for j, i in enumerate(idx):
             ax.plot(log_r[i], log_n, marker=".", color=colour, alpha=0.7, label=label if j == 0 else None)
-    ax.set_xlabel("log r")
-    ax.set_ylabel("log N(r)")
-    ax.set_title(f"{g.name}: volume growth of sampled points (slope: local dimension)")
-    ax.legend(fontsize=7)
-    return fig
+    return figs.labelled(fig, ax, "log r", "log N(r)", f"{g.name}: volume growth of sampled points (slope: local dimension)",
+                         legend_outside=False)
 
 
 def local_id_boxes(g):
@@ -220,6 +280,13 @@ def local_id_boxes(g):
     return fig
 
 
+def table(report, header, rows, caption, text_columns, name):
+    """A table on the page and the same rows in tables/<name>.csv, which the caption links to."""
+    rel = f"tables/{slug(name)}.csv"
+    write_csv(report.out / rel, header, rows)
+    report.page.table(header, rows, caption=caption, text_columns=text_columns, csv_name=rel)
+
+
 def write_section(report):
     """The geometry section of `report` (a report.Report); nothing when no embedding has one."""
     names = geometry_names(report.a)
@@ -234,9 +301,9 @@ def write_section(report):
            "(no manifold's: typical where strata meet) and the share of points flagged as where groups meet. "
            "Groups are the true strata of a synthetic space, else the sources.")
     geos = [Geometry(report.a, n) for n in names]
-    p.table(["embedding", "points", "Gride (small scale)", "Gride (large scale)", "TwoNN", "correlation",
-             "PH0", "volume bends", "on a boundary"], global_rows(geos), text_columns=(0, 1, 5),
-            csv_name="geometry_global.csv")
+    table(report, ["embedding", "points", "Gride (small scale)", "Gride (large scale)", "TwoNN", "correlation",
+                   "PH0", "volume bends", "on a boundary"], global_rows(geos),
+          "the dimensions of each whole cloud", (0, 1, 5), "geometry_global")
     rel = report.save(overlap_matrix(geos), "geometry-overlap")
     if rel:
         p.figure(rel, "How far the embeddings share each point's boundary_k nearest neighbours (1: the same "
@@ -254,18 +321,24 @@ def write_section(report):
                 p.para(f"{readout}: {why}", "note")
         header, rows = local_rows(g)
         if rows:
-            p.table(header, rows, caption="pointwise local ID: median [first quartile, third quartile] over "
-                                          "each group's points", text_columns=tuple(range(len(header))),
-                    csv_name=f"geometry_local_{g.name}.csv")
+            table(report, header, rows, "pointwise local ID: median [first quartile, third quartile] over each "
+                                        "group's points", tuple(range(len(header))), f"geometry_local_{g.name}")
             rel = report.save(local_id_boxes(g), f"geometry-{g.name}-local")
             if rel:
                 p.figure(rel, f"{g.name}: pointwise local MLE per group.")
+        for label, strata, too_small, truth in labelings(g, report.a):
+            header, rows = strata_rows(g, strata, too_small, truth)
+            if rows:
+                table(report, header, rows, f"pointwise local ID per stratum ({label}): median [first quartile, "
+                                            "third quartile] over the stratum's analysed points; strata under "
+                                            "min_stratum points are left out",
+                      tuple(range(2, len(header))), f"geometry_strata_{g.name}_{label}")
         rel = report.save(volume_curves(g), f"geometry-{g.name}-volume")
         if rel:
             p.figure(rel, f"{g.name}: log N(r) against log r around sampled points; a curve that steepens with r "
                           "is no manifold's (Robinson et al.), as where strata meet.")
         rows = boundary_rows(g, report.a)
         if rows:
-            p.table(["row", "group", "neighbours from other groups", "local ID / group median", "text"], rows,
-                    caption=f"where groups meet: the {len(rows)} flagged points most mixed with other groups "
-                            "(all in /geometry/<embedding>/boundary)", text_columns=(1, 4))
+            table(report, ["row", "group", "neighbours from other groups", "local ID / group median", "text"], rows,
+                  f"where groups meet: the {len(rows)} flagged points most mixed with other groups "
+                  "(all in /geometry/<embedding>/boundary)", (1, 4), f"geometry_boundary_{g.name}")

@@ -42,6 +42,11 @@ def esc(value):
     return html.escape(str(value), quote=True)
 
 
+def slug(text):
+    """A file name from any text: letters, digits and -_. kept, every other character _."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+
+
 def write_csv(path, header, rows):
     """Writes one table as CSV (UTF-8, header first)."""
     with open(path, "w", newline="", encoding="utf-8") as f:

@@ -29,7 +29,8 @@ std::vector<std::string> overlaps(const analysis::GeometrySpec& job, const torch
   const auto near = [&](const torch::Tensor& Y) {
     return analysis::geometry::knn(Y.index_select(0, rows).to(device, torch::kFloat64), k).indices;
   };
-  const torch::Tensor mine = near(X);
+  // This embedding's neighbourhoods are the ones its readouts used; only the others' are searched.
+  const torch::Tensor mine = r.neighbours.defined() && r.neighbours.size(1) >= k ? r.neighbours.narrow(1, 0, k) : near(X);
   std::vector<std::string> names;
   std::vector<double> values;
   for (const auto& [name, Y] : others) {

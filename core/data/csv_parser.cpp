@@ -45,6 +45,13 @@ void CsvParser::append_quoted_run(std::string& field) {
   pos_ += static_cast<std::size_t>(p - begin);
 }
 
+bool CsvParser::next_row(std::vector<std::string>& fields, std::size_t columns) {
+  if (!next(fields)) return false;
+  if (fields.size() != columns)
+    fail_input("{}:{}: {} fields, the header has {}", path_.string(), record_line_, fields.size(), columns);
+  return true;
+}
+
 bool CsvParser::next(std::vector<std::string>& fields) {
   fields.clear();
   std::string field;
@@ -62,6 +69,19 @@ bool CsvParser::next(std::vector<std::string>& fields) {
   auto save_field = [&] {
     fields.push_back(std::move(field));
     field.clear();
+  };
+  // Outside quotes a delimiter ends the field and a newline the record, each saving the field.
+  enum class End { none, field, record };
+  auto end_at = [&](int c) {
+    if (static_cast<char>(c) == dialect_.delimiter) {
+      save_field();
+      state = State::start_field;
+      return End::field;
+    }
+    if (c != '\n' && c != '\r') return End::none;
+    end_of_line(c);
+    save_field();
+    return End::record;
   };
 
   for (;;) {
@@ -85,36 +105,29 @@ bool CsvParser::next(std::vector<std::string>& fields) {
         }
         record_line_ = line_;
         [[fallthrough]];
-      case State::start_field:
+      case State::start_field: {
         if (quote) {
           state = State::in_quoted;
           quote_line = line_;
-        } else if (ch == dialect_.delimiter) {
-          save_field();
-          state = State::start_field;
-        } else if (newline) {
-          end_of_line(c);
-          save_field();
-          return true;
-        } else if (dialect_.skip_initial_space && ch == ' ') {
-          state = State::start_field;
+          break;
+        }
+        const End end = end_at(c);
+        if (end == End::record) return true;
+        if (end != End::none) break;
+        if (dialect_.skip_initial_space && ch == ' ') {
+          state = State::start_field;  // also after a record's first character
         } else {
           field.push_back(ch);
           state = State::in_field;
         }
         break;
-      case State::in_field:
-        if (ch == dialect_.delimiter) {
-          save_field();
-          state = State::start_field;
-        } else if (newline) {
-          end_of_line(c);
-          save_field();
-          return true;
-        } else {
-          field.push_back(ch);
-        }
+      }
+      case State::in_field: {
+        const End end = end_at(c);
+        if (end == End::record) return true;
+        if (end == End::none) field.push_back(ch);
         break;
+      }
       case State::in_quoted:
         if (quote) {
           state = State::quote_in_quoted;
@@ -124,22 +137,20 @@ bool CsvParser::next(std::vector<std::string>& fields) {
           append_quoted_run(field);
         }
         break;
-      case State::quote_in_quoted:
+      case State::quote_in_quoted: {
         if (quote) {
           field.push_back(ch);
           state = State::in_quoted;
-        } else if (ch == dialect_.delimiter) {
-          save_field();
-          state = State::start_field;
-        } else if (newline) {
-          end_of_line(c);
-          save_field();
-          return true;
-        } else {
+          break;
+        }
+        const End end = end_at(c);
+        if (end == End::record) return true;
+        if (end == End::none) {
           field.push_back(ch);
           state = State::in_field;
         }
         break;
+      }
     }
   }
 }

@@ -32,6 +32,8 @@ class CsvParser {
   CsvParser(const std::filesystem::path& path, CsvDialect dialect);
   // Reads the next record into `fields`; false at end of file.
   bool next(std::vector<std::string>& fields);
+  // next(), refusing a record whose field count is not `columns` (its header's) with FILE:LINE.
+  bool next_row(std::vector<std::string>& fields, std::size_t columns);
   // 1-based line of the file where the last record returned starts.
   std::size_t record_line() const { return record_line_; }
   const std::filesystem::path& path() const { return path_; }

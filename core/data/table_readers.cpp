@@ -180,11 +180,8 @@ Corpus read_delimited(const SourceSpec& spec, const fs::path& file, CsvDialect d
   LabelNumbering labels(file, fields.string_labels_allowed);
   const std::string prefix = id_prefix(file, spec.path);
   std::vector<std::string> f;
-  while (!rows.full() && parser.next(f)) {
+  while (!rows.full() && parser.next_row(f, header.size())) {
     const std::size_t line = parser.record_line();
-    if (f.size() != header.size())
-      fail_input("{}:{}: {} fields, the header has {}", file.string(), line, f.size(),
-                 header.size());
     std::int64_t label = -1;
     if (label_col && !f[*label_col].empty()) label = labels.text(rows.repaired(f[*label_col]), line);
     std::string id = id_col ? rows.repaired(f[*id_col]) : line_id(prefix, line);

@@ -66,10 +66,7 @@ void BertEncoder::forward_layers(const torch::Tensor& ids, const torch::Tensor& 
                                  const std::vector<std::int64_t>& layers, const LayerSink& sink) {
   c10::InferenceMode guard;
   const LayerTaps taps(layers, num_layers(), sink);
-  const Batch b = prepare_batch(ids, mask, device_);
-  if (b.ids.size(1) > max_positions_)
-    fail_input("{}: a row of {} tokens is longer than the model's {} positions", config_path_,
-               b.ids.size(1), max_positions_);
+  const Batch b = prepare_batch(ids, mask, device_, max_positions_, config_path_);
   const torch::Tensor pos = positions_(b);
   torch::Tensor h = torch::embedding(word_emb_, b.ids) + type_row0_;
   h = emb_norm_(h + torch::embedding(pos_emb_, pos));

@@ -83,11 +83,8 @@ void Gpt2Encoder::forward_layers(const torch::Tensor& ids, const torch::Tensor& 
                                  const std::vector<std::int64_t>& layers, const LayerSink& sink) {
   c10::InferenceMode guard;
   const LayerTaps taps(layers, num_layers(), sink);
-  const Batch b = prepare_batch(ids, mask, device_);
+  const Batch b = prepare_batch(ids, mask, device_, max_positions(), config_path_);
   const std::int64_t T = b.ids.size(1);
-  if (T > max_positions())
-    fail_input("{}: a row of {} tokens is longer than the model's {} positions", config_path_, T,
-               max_positions());
   // Right padding: a token's position is its column.
   torch::Tensor h = torch::embedding(word_emb_, b.ids) + pos_emb_.narrow(0, 0, T);
   const torch::Tensor attn_mask = causal_padding_mask(b.mask, causal_needs_mask(b.padded));

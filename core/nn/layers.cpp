@@ -101,10 +101,13 @@ torch::Tensor causal_padding_mask(const torch::Tensor& mask, bool padded) {
   return causal.view({1, 1, T, T}) & mask.view({mask.size(0), 1, 1, T});
 }
 
-Batch prepare_batch(const torch::Tensor& ids, const torch::Tensor& mask, torch::Device device) {
+Batch prepare_batch(const torch::Tensor& ids, const torch::Tensor& mask, torch::Device device,
+                    std::int64_t max_positions, const std::string& config) {
   if (ids.dim() != 2 || !ids.sizes().equals(mask.sizes()))
     fail_run("encoder input: ids {} and mask {} must both be [B, T]", ids.sizes().vec(), mask.sizes().vec());
   if (ids.size(1) == 0) fail_run("encoder input: a batch of zero-length rows");
+  if (ids.size(1) > max_positions)
+    fail_input("{}: a row of {} tokens is longer than the model's {} positions", config, ids.size(1), max_positions);
   Batch b;
   const torch::Tensor m = mask.to(torch::kBool);
   b.padded = !m.all().item<bool>();

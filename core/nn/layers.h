@@ -85,7 +85,9 @@ struct Batch {
   torch::Tensor ids, mask;
   bool padded = false;
 };
-Batch prepare_batch(const torch::Tensor& ids, const torch::Tensor& mask, torch::Device device);
+// Rows longer than the model's max_positions are refused (InputError naming `config`, its config file).
+Batch prepare_batch(const torch::Tensor& ids, const torch::Tensor& mask, torch::Device device,
+                    std::int64_t max_positions, const std::string& config);
 
 // Hands an architecture's hidden states to a forward_layers sink: only the layers asked for,
 // and the blocks to compute end at the highest of them.

@@ -79,11 +79,8 @@ void DecoderEncoder::forward_layers(const torch::Tensor& ids, const torch::Tenso
                                     const std::vector<std::int64_t>& layers, const LayerSink& sink) {
   c10::InferenceMode guard;
   const LayerTaps taps(layers, num_layers(), sink);
-  const Batch b = prepare_batch(ids, mask, device_);
+  const Batch b = prepare_batch(ids, mask, device_, s_.max_positions, config_path_);
   const std::int64_t T = b.ids.size(1);
-  if (T > s_.max_positions)
-    fail_input("{}: a row of {} tokens is longer than the model's {} positions", config_path_, T,
-               s_.max_positions);
   torch::Tensor h = torch::embedding(embed_, b.ids);
   // Right padding: a token's position is its column, the same for every row.
   const auto [cos, sin] = rope_.tables(T, h.scalar_type());

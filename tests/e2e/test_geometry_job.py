@@ -2,6 +2,7 @@
 readout with its meaning, groups are the true strata, pointwise local ID recovers each crossing
 stratum's dimension (median within 15%), the job depends on the embedding alone (a training change
 reuses it), and a space of duplicated rows is flagged, never given NaN or infinity silently."""
+import csv
 import json
 import re
 
@@ -52,6 +53,53 @@ assert "synthetic: points where groups (truth) meet" in listing and "stratum" in
 strata("report", archive, "-o", tmp / "report")
 for figure in ("geometry-synthetic-local.png", "geometry-synthetic-volume.png"):
     assert (tmp / "report" / "figures" / figure).exists(), figure
+for table in ("geometry_global", "geometry_local_synthetic", "geometry_boundary_synthetic"):
+    assert (tmp / "report" / "tables" / f"{table}.csv").exists(), table  # every table's CSV link resolves
+
+
+def cells(text):
+    """'median [q25, q75]' -> three floats."""
+    m = re.fullmatch(r"(\S+) \[(\S+), (\S+)\]", text)
+    return [float(m.group(i)) for i in (1, 2, 3)]
+
+
+# Local ID per k-means stratum: the report's table against numpy on the archive's own datasets,
+# and, for strata that mostly hold one true stratum, against that stratum's dimension.
+def strata_table(archive, report):
+    """Checks the report's per-stratum local ID; returns (purity, medians) of its strata."""
+    with h5py.File(archive, "r") as f:
+        (strata_id,) = list(f["strata"])
+        labels = f[f"strata/{strata_id}/out/strata"][()]
+        purity = f[f"strata/{strata_id}/analysis/truth/purity"][()]
+        truth = f[f"strata/{strata_id}/analysis/truth/dim"][()]
+        g = f["geometry/synthetic"]
+        mle, point_rows = g["local_id/mle"][()], g["points/rows"][()]
+        ks = list(g["local_id/ks"][()])
+    rows = list(csv.DictReader(open(report / "tables" / "geometry_strata_synthetic_k-means__3_strata.csv")))
+    assert len(rows) == 3, rows
+    of_point = labels[point_rows]
+    medians = []
+    for s, row in enumerate(rows):
+        mine = mle[of_point == s][:, ks.index(20)]
+        assert int(row["points analysed"]) == len(mine)
+        want = np.quantile(mine[np.isfinite(mine)], [0.5, 0.25, 0.75])
+        assert np.allclose(cells(row["MLE k=20"]), want, atol=0.006), (row, want)  # printed to 2 decimals
+        assert row["true dim (purity)"] == f"{truth[s]:.0f} ({purity[s]:.2f})"
+        if purity[s] >= 0.9:
+            assert abs(want[0] / truth[s] - 1) < 0.15, (s, want, truth[s], purity[s])
+        medians.append(want[0])
+    return purity, medians
+
+
+strata_table(archive, tmp / "report")  # crossing strata: k-means mixes them (purity about 0.4)
+# The same strata apart from one another: k-means finds them, and their local IDs are the truth's.
+apart = base.replace("scale = 1.0\n", "scale = 1.0\noffset = 8.0\n").replace("scale = 1.5\n", "scale = 1.5\noffset = 8.0\n")
+assert apart.count("offset = 8.0") == 3
+run(apart, tmp / "apart.h5")
+strata("report", tmp / "apart.h5", "-o", tmp / "apart-report")
+purity, medians = strata_table(tmp / "apart.h5", tmp / "apart-report")
+assert (purity >= 0.9).all(), purity
+print("local MLE per k-means stratum, strata apart:", np.round(medians, 2), "purity", np.round(purity, 2))
 
 # Another training leaves the geometry as it was: it reads the embedding alone.
 computed, reused = run(base.replace("epochs = 5", "epochs = 6"), archive, "--resume")

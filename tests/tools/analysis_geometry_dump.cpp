@@ -5,6 +5,9 @@
 //   gride X.npy MAX_RANK                  {ranks, id, err, scale, discarded}
 //   twonn_scaling X.npy MIN SEED OUT      {sizes, count, id, std, err, scale}; OUT.subsets.npy (concatenated)
 //   local X.npy K1,K2,.. OUT              OUT.mle.npy, OUT.twonn.npy [n, |ks|]
+//   id X.npy K1,K2,.. MAX_RANK MIN SEED OUT   local, gride and twonn_scaling from one kNN, as the
+//                                         geometry job runs them: {gride, twonn_scaling, seconds (per
+//                                         stage, the loading of X included in "load")}; OUT.mle.npy, OUT.twonn.npy
 //   corr X.npy R TOL                      {radii, counts, dimension, r_lo, r_hi, residual, flag}
 //   corrint X.npy K1 K2                   {dimension}
 //   mst X.npy                             {length}
@@ -14,6 +17,7 @@
 //   geometry X.npy GROUPS.npy|- OUT       the entry point with default settings: {numbers, attrs, tensors
 //                                         (name -> shape), nonfinite (name -> count)}; OUT.<name>.npy
 #include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -105,6 +109,36 @@ json run_local(const Args& a) {
   return json::object();
 }
 
+// Seconds since the last call (the stages copy their results to the CPU, so the device is done).
+double lap() {
+  static auto last = std::chrono::steady_clock::now();
+  const auto now = std::chrono::steady_clock::now();
+  const double s = std::chrono::duration<double>(now - last).count();
+  last = now;
+  return s;
+}
+
+json run_id(const Args& a) {
+  need(a, 6, "id X.npy K1,K2,.. MAX_RANK MIN SEED OUT");
+  lap();
+  const auto X = points(a[0]);
+  const auto ks = list(a[1]);
+  const std::int64_t rank = std::stoll(a[2]);
+  json seconds{{"load", lap()}};
+  const auto nn = g::knn(X, std::min(X.size(0) - 1, std::max(rank, *std::max_element(ks.begin(), ks.end()))));
+  seconds["knn"] = lap();
+  save(a[5], "mle", g::local_mle(nn.distances, ks));
+  save(a[5], "twonn", g::local_twonn(X, nn.indices, ks));
+  seconds["local"] = lap();
+  const auto gs = g::gride_scaling(nn.distances, rank);
+  seconds["gride"] = lap();
+  const auto ts = g::twonn_scaling(X, g::decimation_plan(X.size(0), std::stoll(a[3]), std::stoull(a[4])), nn.distances);
+  seconds["twonn_scaling"] = lap();
+  return {{"gride", {{"ranks", values(gs.ranks)}, {"id", values(gs.id)}, {"err", values(gs.err)}}},
+          {"twonn_scaling", {{"sizes", values(ts.sizes)}, {"id", values(ts.id)}, {"err", values(ts.err)}}},
+          {"seconds", seconds}};
+}
+
 json run_corr(const Args& a) {
   need(a, 3, "corr X.npy R TOL");
   const auto X = points(a[0]);
@@ -192,6 +226,7 @@ int main(int argc, char** argv) {
     else if (verb == "gride") out = run_gride(rest);
     else if (verb == "twonn_scaling") out = run_twonn_scaling(rest);
     else if (verb == "local") out = run_local(rest);
+    else if (verb == "id") out = run_id(rest);
     else if (verb == "corr") out = run_corr(rest);
     else if (verb == "corrint") out = run_corrint(rest);
     else if (verb == "mst") out = run_mst(rest);

@@ -33,6 +33,15 @@ class Out {
     r_.tensors[name] = t.to(torch::kCPU).contiguous();
     r_.doc[name] = std::move(doc);
   }
+  // Several results of one readout: <readout>/<name> each.
+  struct Named {
+    const char* name;
+    torch::Tensor value;
+    const char* doc;
+  };
+  void tensors(const std::string& readout, std::initializer_list<Named> items) {
+    for (const auto& item : items) tensor(fmt::format("{}/{}", readout, item.name), item.value, item.doc);
+  }
   void number(const std::string& name, double v, std::string doc) {
     r_.numbers[name] = v;
     r_.doc[name] = std::move(doc);
@@ -92,23 +101,25 @@ Points prepare(const torch::Tensor& X, const torch::Tensor& groups, const Geomet
 void gride(const g::Knn& nn, const GeometrySpec& spec, Out& out) {
   const auto s = g::gride_scaling(nn.distances, spec.gride_max_rank);
   if (s.ranks.numel() == 0) return out.flag("gride", "too few neighbours for one scale (2 needed)");
-  out.tensor("gride/ranks", s.ranks, "Gride scales: n1, the ratio being r_{2 n1} / r_{n1}");
-  out.tensor("gride/id", s.id, "Gride maximum-likelihood intrinsic dimension at each scale (Denti et al. 2022)");
-  out.tensor("gride/err", s.err, "its standard error (inverse square root of the Fisher information)");
-  out.tensor("gride/scale", s.scale, "mean of r_{n1} and r_{2 n1} over points: the distance each scale probes");
-  out.tensor("gride/discarded", s.discarded, "ratios left out as outliers (above q50 + 20 (q95 - q50)) per scale");
+  out.tensors("gride", {
+      {"ranks", s.ranks, "Gride scales: n1, the ratio being r_{2 n1} / r_{n1}"},
+      {"id", s.id, "Gride maximum-likelihood intrinsic dimension at each scale (Denti et al. 2022)"},
+      {"err", s.err, "its standard error (inverse square root of the Fisher information)"},
+      {"scale", s.scale, "mean of r_{n1} and r_{2 n1} over points: the distance each scale probes"},
+      {"discarded", s.discarded, "ratios left out as outliers (above q50 + 20 (q95 - q50)) per scale"}});
 }
 
-void decimation(const torch::Tensor& X, const GeometrySpec& spec, Out& out) {
+void decimation(const torch::Tensor& X, const g::Knn& nn, const GeometrySpec& spec, Out& out) {
   const auto plan = g::decimation_plan(X.size(0), spec.decimation_min, derive(spec.seed, 2));
   if (plan.sizes.empty()) return out.flag("twonn_scaling", fmt::format("no subset larger than decimation_min = {}", spec.decimation_min));
-  const auto s = g::twonn_scaling(X, plan);
-  out.tensor("twonn_scaling/sizes", s.sizes, "TwoNN decimation: points per subset (N, N/2, N/4, ...)");
-  out.tensor("twonn_scaling/count", s.count, "seeded subsets of each size (about N / size, disjointness not enforced)");
-  out.tensor("twonn_scaling/id", s.id, "mean TwoNN dimension over the subsets of each size");
-  out.tensor("twonn_scaling/std", s.std, "standard deviation of the subsets' TwoNN dimensions (0 for the one full set)");
-  out.tensor("twonn_scaling/err", s.err, "standard error of the mean, std / sqrt(count)");
-  out.tensor("twonn_scaling/scale", s.scale, "mean first- and second-neighbour distance in the subsets: the scale probed");
+  const auto s = g::twonn_scaling(X, plan, nn.distances);
+  out.tensors("twonn_scaling", {
+      {"sizes", s.sizes, "TwoNN decimation: points per subset (N, N/2, N/4, ...)"},
+      {"count", s.count, "seeded subsets of each size (about N / size; disjoint runs of one permutation where they fit)"},
+      {"id", s.id, "mean TwoNN dimension over the subsets of each size"},
+      {"std", s.std, "standard deviation of the subsets' TwoNN dimensions (0 for the one full set)"},
+      {"err", s.err, "standard error of the mean, std / sqrt(count)"},
+      {"scale", s.scale, "mean first- and second-neighbour distance in the subsets: the scale probed"}});
 }
 
 std::vector<std::int64_t> usable_ks(const GeometrySpec& spec, std::int64_t K, Out& out) {
@@ -124,9 +135,9 @@ std::vector<std::int64_t> usable_ks(const GeometrySpec& spec, std::int64_t K, Ou
 void put_quartiles(const std::string& name, const torch::Tensor& values, const Points& p, Out& out) {
   const auto groups = p.groups.defined() ? p.groups : torch::zeros({values.size(0)}, torch::kInt64);
   const auto q = g::group_quartiles(values, groups, p.G);
-  out.tensor(name + "/median", q.median, "median over each group's points [group, k] (one row without groups)");
-  out.tensor(name + "/q25", q.q25, "first quartile over each group's points [group, k]");
-  out.tensor(name + "/q75", q.q75, "third quartile over each group's points [group, k]");
+  out.tensors(name, {{"median", q.median, "median over each group's points [group, k] (one row without groups)"},
+                     {"q25", q.q25, "first quartile over each group's points [group, k]"},
+                     {"q75", q.q75, "third quartile over each group's points [group, k]"}});
 }
 
 void local_ids(const Points& p, const g::Knn& nn, const GeometrySpec& spec, Out& out) {
@@ -134,9 +145,10 @@ void local_ids(const Points& p, const g::Knn& nn, const GeometrySpec& spec, Out&
   if (ks.empty()) return;
   const auto mle = g::local_mle(nn.distances, ks);
   const auto twonn = g::local_twonn(p.X, nn.indices, ks);
-  out.tensor("local_id/ks", torch::tensor(ks, torch::kInt64), "neighbour counts k of the local IDs' columns");
-  out.tensor("local_id/mle", mle, "pointwise Levina-Bickel MLE, (k - 1) / sum_{j<k} log(r_k / r_j) [point, k]");
-  out.tensor("local_id/twonn", twonn, "pointwise TwoNN on each point's k nearest neighbours [point, k]");
+  out.tensors("local_id", {
+      {"ks", torch::tensor(ks, torch::kInt64), "neighbour counts k of the local IDs' columns"},
+      {"mle", mle, "pointwise Levina-Bickel MLE, (k - 1) / sum_{j<k} log(r_k / r_j) [point, k]"},
+      {"twonn", twonn, "pointwise TwoNN on each point's k nearest neighbours [point, k]"}});
   put_quartiles("local_id/by_group/mle", mle, p, out);
   put_quartiles("local_id/by_group/twonn", twonn, p, out);
   const auto undefined = (~torch::isfinite(mle)).sum().item<std::int64_t>() + (~torch::isfinite(twonn)).sum().item<std::int64_t>();
@@ -162,15 +174,16 @@ void volume(const Points& p, const GeometrySpec& spec, Out& out) {
     return out.flag("volume", fmt::format("{} points: too few for volume_k_lo = {} (k_lo + 7 needed)", n, spec.volume_k_lo));
   const auto sample = g::seeded_subset(n, std::min(spec.volume_points, n), derive(spec.seed, 3));
   const auto v = g::volume_growth(p.X, sample, {spec.volume_k_lo, spec.volume_k_hi, spec.volume_ranks, spec.volume_rise, spec.volume_f});
-  out.tensor("volume/points", v.points, "analysed points whose volume growth is fitted (seeded sample)");
-  out.tensor("volume/slope", v.slope, "slope of log N(r) against log r (r from the k_lo-th to the k_hi-th neighbour): local dimension");
-  out.tensor("volume/slope_small", v.slope_small, "best two-segment fit: slope below the break");
-  out.tensor("volume/slope_large", v.slope_large, "best two-segment fit: slope above the break");
-  out.tensor("volume/break_radius", v.break_radius, "radius of the two-segment fit's break");
-  out.tensor("volume/f", v.f, "(RSS1 - RSS2) / (RSS2 / (R - 3)): how much better two segments fit");
-  out.tensor("volume/log_r", v.log_r, "the fitted curves: log r_j of each fitted point at the neighbour ranks j [point, rank]");
-  out.tensor("volume/log_n", v.log_n, "log(j - 1/2) at those ranks: the log count of points within r_j");
-  out.tensor("volume/violates", v.violates, "1 where the slope rises with r (volume_rise) and two segments fit better (volume_f)");
+  out.tensors("volume", {
+      {"points", v.points, "analysed points whose volume growth is fitted (seeded sample)"},
+      {"slope", v.slope, "slope of log N(r) against log r (r from the k_lo-th to the k_hi-th neighbour): local dimension"},
+      {"slope_small", v.slope_small, "best two-segment fit: slope below the break"},
+      {"slope_large", v.slope_large, "best two-segment fit: slope above the break"},
+      {"break_radius", v.break_radius, "radius of the two-segment fit's break"},
+      {"f", v.f, "(RSS1 - RSS2) / (RSS2 / (R - 3)): how much better two segments fit"},
+      {"log_r", v.log_r, "the fitted curves: log r_j of each fitted point at the neighbour ranks j [point, rank]"},
+      {"log_n", v.log_n, "log(j - 1/2) at those ranks: the log count of points within r_j"},
+      {"violates", v.violates, "1 where the slope rises with r (volume_rise) and two segments fit better (volume_f)"}});
   out.number("volume/violating_share", v.violates.to(torch::kFloat64).mean().item<double>(),
              "share of the fitted points whose volume growth is no manifold's");
   if (spec.volume_k_hi > n - 1) out.flag("volume", fmt::format("volume_k_hi = {} capped at {} neighbours", spec.volume_k_hi, n - 1));
@@ -192,9 +205,10 @@ void boundary(const Points& p, const g::Knn& nn, const GeometrySpec& spec, Out& 
   if (k < 3) return out.flag("boundary", "too few neighbours (3 needed)");
   const auto id = g::local_mle(nn.distances, {k}).select(1, 0);
   const auto b = g::boundary(nn.indices, p.groups, id, k, spec.boundary_mixing, spec.boundary_id_factor);
-  out.tensor("boundary/mixing", b.mixing, "fraction of each point's boundary_k neighbours from another group");
-  out.tensor("boundary/id_ratio", b.id_ratio, "each point's local MLE (boundary_k) over its group's median");
-  out.tensor("boundary/flagged", b.flagged, "analysed points flagged as where groups meet (mixing or local ID)");
+  out.tensors("boundary", {
+      {"mixing", b.mixing, "fraction of each point's boundary_k neighbours from another group"},
+      {"id_ratio", b.id_ratio, "each point's local MLE (boundary_k) over its group's median"},
+      {"flagged", b.flagged, "analysed points flagged as where groups meet (mixing or local ID)"}});
   out.number("boundary/flagged_share", static_cast<double>(b.flagged.numel()) / static_cast<double>(p.X.size(0)),
              "share of the analysed points flagged");
   if (!p.groups.defined()) return out.flag("boundary", "no groups given: only the local-ID criterion applies (mixing is 0)");
@@ -220,12 +234,13 @@ GeometryResult embedding_geometry(const torch::Tensor& X, const torch::Tensor& g
   const auto K = std::min(n - 1, std::max({*std::max_element(spec.ks.begin(), spec.ks.end()), spec.boundary_k, spec.gride_max_rank}));
   const auto nn = g::knn(p.X, K);
   gride(nn, spec, out);
-  decimation(p.X, spec, out);
+  decimation(p.X, nn, spec, out);
   local_ids(p, nn, spec, out);
   correlation(p, nn, spec, out);
   volume(p, spec, out);
   ph0(p, spec, out);
   boundary(p, nn, spec, out);
+  result.neighbours = nn.indices;
   return result;
 }
 

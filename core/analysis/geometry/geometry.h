@@ -20,6 +20,9 @@ struct GeometryResult {
   std::map<std::string, double> numbers;
   std::map<std::string, std::string> attrs;
   std::map<std::string, std::string> doc;  // every name of the three maps above
+  // Each analysed point's nearest others [n, K] (int64 CPU, ascending distance; K = the largest
+  // neighbour count any readout asked for), kept for callers comparing neighbourhoods; not a readout.
+  torch::Tensor neighbours;
 };
 
 // X: [rows, L] embeddings (any dtype and device); groups: int64 [rows] (any values, e.g. the

@@ -10,16 +10,15 @@ namespace strata::analysis::geometry {
 
 namespace {
 
-// Elements per block of a [rows, N] (or [rows, k, L]) working tensor: about 32 MiB of float64.
-constexpr std::int64_t kBlockElements = std::int64_t{1} << 22;
-
 // fp32 matrix products on CUDA (fast, and the selection only needs ranks), float64 on CPU.
 torch::Tensor selection_copy(const torch::Tensor& X) {
   const auto centred = X - X.mean(0);  // small norms keep ‖a‖² − 2a·b + ‖b‖² accurate
   return X.is_cuda() ? centred.to(torch::kFloat32) : centred.to(torch::kFloat64);
 }
 
-std::int64_t block_rows(std::int64_t width) { return std::max<std::int64_t>(1, kBlockElements / std::max<std::int64_t>(width, 1)); }
+std::int64_t block_rows(const torch::Tensor& X, std::int64_t width) {
+  return std::max<std::int64_t>(1, block_elements(X.device()) / std::max<std::int64_t>(width, 1));
+}
 
 // Squared distances [rows, N] from A (rows of S) to all of S, by the expanded form.
 torch::Tensor squared_block(const torch::Tensor& S, const torch::Tensor& norms, const torch::Tensor& idx) {
@@ -28,6 +27,10 @@ torch::Tensor squared_block(const torch::Tensor& S, const torch::Tensor& norms, 
 }
 
 }  // namespace
+
+std::int64_t block_elements(const torch::Device& device) {
+  return device.is_cuda() ? std::int64_t{1} << 27 : std::int64_t{1} << 22;
+}
 
 DistinctPoints distinct_points(const torch::Tensor& X_in, torch::Device device) {
   if (!X_in.defined() || X_in.dim() != 2) fail_input("geometry: expected a 2-D matrix [points, features]");
@@ -52,7 +55,7 @@ Knn knn_of(const torch::Tensor& X, const torch::Tensor& queries, std::int64_t k)
   const auto q_all = queries.to(X.device(), torch::kInt64);
   const auto q = q_all.size(0);
   Knn out{torch::empty({q, k}, torch::kFloat64), torch::empty({q, k}, torch::kInt64)};
-  const auto block = block_rows(std::max(n, k * X.size(1)));
+  const auto block = block_rows(X, std::max(n, k * X.size(1)));
   for (std::int64_t start = 0; start < q; start += block) {
     const auto idx = q_all.narrow(0, start, std::min(block, q - start));
     auto d2 = squared_block(S, norms, idx);
@@ -77,7 +80,7 @@ torch::Tensor knn_within(const torch::Tensor& X, const torch::Tensor& subsets, s
   const auto X64 = X.to(torch::kFloat64);
   const auto all = subsets.to(X.device(), torch::kInt64);
   auto out = torch::empty({c, s, k}, torch::kFloat64);
-  const auto block = block_rows(s * std::max(s, k * X.size(1)));  // subsets per block
+  const auto block = block_rows(X, s * std::max(s, k * X.size(1)));  // subsets per block
   for (std::int64_t start = 0; start < c; start += block) {
     const auto idx = all.narrow(0, start, std::min(block, c - start));  // [b, s]
     const auto P = S.index({idx});
@@ -96,7 +99,7 @@ void for_each_distance_block(const torch::Tensor& X, const std::function<void(st
   const auto S = selection_copy(X);
   const auto norms = S.pow(2).sum(1);
   const auto n = S.size(0);
-  const auto block = block_rows(n);
+  const auto block = block_rows(X, n);
   for (std::int64_t start = 0; start < n; start += block) {
     const auto idx = torch::arange(start, std::min(n, start + block), torch::TensorOptions(torch::kInt64).device(S.device()));
     auto d = squared_block(S, norms, idx).sqrt_();
@@ -113,10 +116,14 @@ torch::Tensor distance_matrix(const torch::Tensor& X) {
   return D;
 }
 
+torch::Tensor seeded_permutation(std::int64_t n, std::uint64_t seed) {
+  auto gen = detail::seeded_generator(seed);
+  return torch::randperm(n, gen, torch::kInt64);
+}
+
 torch::Tensor seeded_subset(std::int64_t n, std::int64_t m, std::uint64_t seed) {
   if (m < 0 || m > n) fail_input("subset: {} of {} points", m, n);
-  auto gen = detail::seeded_generator(seed);
-  return std::get<0>(torch::randperm(n, gen, torch::kInt64).narrow(0, 0, m).sort());
+  return std::get<0>(seeded_permutation(n, seed).narrow(0, 0, m).sort());
 }
 
 LineFit fit_line(const torch::Tensor& x, const torch::Tensor& y) {

@@ -19,6 +19,11 @@ struct DistinctPoints {
 // Throws InputError for a matrix that is not 2-D or holds NaN or inf.
 DistinctPoints distinct_points(const torch::Tensor& X, torch::Device device);
 
+// Elements of one working tensor of a blocked loop on `device`: about 32 MiB of float64 on the
+// CPU (cache-sized, and the block shape never changes a CPU result), 1 GiB on CUDA, where small
+// blocks leave the device idle between launches.
+std::int64_t block_elements(const torch::Device& device);
+
 // The k nearest other points of each query, ascending; a point is never its own neighbour.
 struct Knn {
   torch::Tensor distances;  // [q, k] float64 CPU
@@ -40,7 +45,9 @@ void for_each_distance_block(const torch::Tensor& X, const std::function<void(st
 // The dense distance matrix [n, n], float64 CPU (for the MST: n up to a few thousand).
 torch::Tensor distance_matrix(const torch::Tensor& X);
 
-// m distinct indices of [0, n), ascending, drawn by a generator seeded with `seed`.
+// A permutation of [0, n) (int64 CPU) drawn by a generator seeded with `seed`.
+torch::Tensor seeded_permutation(std::int64_t n, std::uint64_t seed);
+// m distinct indices of [0, n), ascending: the first m of seeded_permutation(n, seed), sorted.
 torch::Tensor seeded_subset(std::int64_t n, std::int64_t m, std::uint64_t seed);
 
 // y ≈ intercept + slope · x by least squares (float64 CPU vectors); rms is the residuals' root mean square.

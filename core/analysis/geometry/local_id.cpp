@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/analysis/geometry/knn.h"
 #include "core/util/error.h"
 
 namespace strata::analysis::geometry {
@@ -10,7 +11,6 @@ namespace strata::analysis::geometry {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr std::int64_t kBlockElements = std::int64_t{1} << 22;
 
 void check_ks(const std::vector<std::int64_t>& ks, std::int64_t available, const char* what) {
   for (const auto k : ks)
@@ -60,7 +60,7 @@ torch::Tensor local_twonn(const torch::Tensor& X, const torch::Tensor& indices, 
   auto out = torch::empty({n, static_cast<std::int64_t>(ks.size())}, torch::kFloat64);
   for (std::size_t c = 0; c < ks.size(); ++c) {
     const auto k = ks[c];
-    const auto block = std::max<std::int64_t>(1, kBlockElements / (k * std::max(k, X.size(1))));
+    const auto block = std::max<std::int64_t>(1, block_elements(X.device()) / (k * std::max(k, X.size(1))));
     for (std::int64_t start = 0; start < n; start += block) {
       const auto rows = std::min(block, n - start);
       const auto idx = indices.narrow(0, start, rows).narrow(1, 0, k).to(X.device());

@@ -47,6 +47,18 @@ torch::Tensor two_nearest(const torch::Tensor& X, const std::vector<torch::Tenso
   return torch::stack(out);
 }
 
+// `count` subsets of `size` points: consecutive runs of one seeded permutation, so they are
+// disjoint (independent estimates) and one draw serves a whole level; where rounding asks for
+// more points than there are, the last subsets are drawn on their own.
+std::vector<torch::Tensor> disjoint_subsets(std::int64_t n, std::int64_t size, std::int64_t count, std::uint64_t seed) {
+  const auto disjoint = std::min(count, n / size);
+  const auto runs = std::get<0>(seeded_permutation(n, seed).narrow(0, 0, disjoint * size).view({disjoint, size}).sort(1));
+  std::vector<torch::Tensor> out;
+  for (std::int64_t j = 0; j < disjoint; ++j) out.push_back(runs[j].contiguous());
+  for (std::int64_t j = disjoint; j < count; ++j) out.push_back(seeded_subset(n, size, seed + static_cast<std::uint64_t>(j) + 1));
+  return out;
+}
+
 }  // namespace
 
 double twonn_linear(const torch::Tensor& mu_all, double discard) {
@@ -120,8 +132,7 @@ DecimationPlan decimation_plan(std::int64_t n, std::int64_t min_size, std::uint6
       subsets.push_back(torch::arange(n, torch::kInt64));
     } else {
       const auto count = static_cast<std::int64_t>(std::nearbyint(static_cast<double>(n) / static_cast<double>(size)));
-      for (std::int64_t j = 0; j < count; ++j)
-        subsets.push_back(seeded_subset(n, size, seed + 1000003 * static_cast<std::uint64_t>(i) + static_cast<std::uint64_t>(j)));
+      subsets = disjoint_subsets(n, size, count, seed + 1000003 * static_cast<std::uint64_t>(i));
     }
     plan.sizes.push_back(size);
     plan.subsets.push_back(std::move(subsets));
@@ -129,14 +140,17 @@ DecimationPlan decimation_plan(std::int64_t n, std::int64_t min_size, std::uint6
   return plan;
 }
 
-TwonnScaling twonn_scaling(const torch::Tensor& X, const DecimationPlan& plan) {
+TwonnScaling twonn_scaling(const torch::Tensor& X, const DecimationPlan& plan, const torch::Tensor& nearest) {
+  const bool reuse = nearest.defined() && nearest.dim() == 2 && nearest.size(0) == X.size(0) && nearest.size(1) >= 2;
   const auto T = static_cast<std::int64_t>(plan.sizes.size());
   const auto f64 = torch::TensorOptions(torch::kFloat64);
   TwonnScaling out{torch::tensor(plan.sizes, torch::kInt64), torch::zeros({T}, torch::kInt64), torch::zeros({T}, f64),
                    torch::zeros({T}, f64), torch::zeros({T}, f64), torch::zeros({T}, f64)};
   for (std::int64_t t = 0; t < T; ++t) {
     const auto& subsets = plan.subsets[static_cast<std::size_t>(t)];
-    const auto nn = two_nearest(X, subsets);  // [c, s, 2]
+    const bool full = plan.sizes[static_cast<std::size_t>(t)] == X.size(0);
+    const auto nn = full && reuse ? nearest.narrow(1, 0, 2).to(torch::kCPU, torch::kFloat64).unsqueeze(0)
+                                  : two_nearest(X, subsets);  // [c, s, 2]
     const auto mu = nn.select(2, 1) / nn.select(2, 0);
     auto ids = torch::empty({mu.size(0)}, f64);
     for (std::int64_t j = 0; j < mu.size(0); ++j) ids[j] = twonn_linear(mu[j]);

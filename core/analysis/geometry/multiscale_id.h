@@ -33,7 +33,8 @@ double gride_mle(const torch::Tensor& mu, std::int64_t n1, std::int64_t n2, std:
 double gride_error(const torch::Tensor& mu, double d, std::int64_t n1, std::int64_t n2);
 
 // The decimation: subsets of N, N/2, N/4, ... points (rounded half to even), those larger than
-// min_size, round(N / size) independent seeded subsets of each size (one, all points, at N).
+// min_size, round(N / size) seeded subsets of each size (one, all points, at N), disjoint
+// within a size (runs of one permutation) wherever round(N / size) · size <= N.
 struct DecimationPlan {
   std::vector<std::int64_t> sizes;
   std::vector<std::vector<torch::Tensor>> subsets;  // per size: int64 CPU row indices, ascending
@@ -48,7 +49,9 @@ struct TwonnScaling {
   torch::Tensor err;    // [T] float64: std / sqrt(count), DADApy's error
   torch::Tensor scale;  // [T] float64: mean of r1 and r2 over the subsets' points
 };
-// X: distinct points (float64, any device).
-TwonnScaling twonn_scaling(const torch::Tensor& X, const DecimationPlan& plan);
+// X: distinct points (float64, any device). `nearest`, when given, holds the distances [N, >= 2]
+// of every point to its nearest others (a kNN already computed): the full set's level reads
+// them instead of searching again.
+TwonnScaling twonn_scaling(const torch::Tensor& X, const DecimationPlan& plan, const torch::Tensor& nearest = {});
 
 }  // namespace strata::analysis::geometry

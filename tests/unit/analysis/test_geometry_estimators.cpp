@@ -67,6 +67,31 @@ TEST_CASE("Gride and TwoNN decimation recover the dimension of S^3 at every scal
   CHECK(((t.id - 3).abs() < 0.3).all().item<bool>());
   CHECK(t.std[0].item<double>() == 0.0);
   CHECK((t.scale.diff() > 0).all().item<bool>());
+  // The full set's level read from a kNN already computed gives the same numbers (to rounding:
+  // the batched search sums the same squares in another shape).
+  const auto reused = sg::twonn_scaling(X, plan, sg::knn(X, 5).distances);
+  CHECK(torch::allclose(reused.id, t.id, 1e-12, 0.0));
+  CHECK(torch::allclose(reused.scale, t.scale, 1e-12, 0.0));
+  CHECK(torch::equal(reused.id.narrow(0, 1, 6), t.id.narrow(0, 1, 6)));  // the decimated levels are untouched
+}
+
+TEST_CASE("decimation subsets are distinct, ascending and disjoint within a size wherever they fit", "[geometry]") {
+  const auto plan = sg::decimation_plan(2000, 20, 9);
+  for (std::size_t t = 0; t < plan.sizes.size(); ++t) {
+    const auto& subsets = plan.subsets[t];
+    const auto size = plan.sizes[t];
+    const auto all = torch::cat(subsets);
+    INFO("size " << size << ", subsets " << subsets.size());
+    for (const auto& s : subsets) {
+      CHECK(s.numel() == size);
+      CHECK((s.diff() > 0).all().item<bool>());  // ascending, so distinct
+    }
+    // 65 subsets of 31 exceed 2000 points: the first 64 are disjoint, the last drawn on its own.
+    const auto disjoint = std::min<std::int64_t>(static_cast<std::int64_t>(subsets.size()), 2000 / size);
+    CHECK(std::get<0>(torch::_unique(all.narrow(0, 0, disjoint * size))).numel() == disjoint * size);
+  }
+  // Another seed, other subsets.
+  CHECK(!torch::equal(sg::decimation_plan(2000, 20, 10).subsets[1][0], plan.subsets[1][0]));
 }
 
 TEST_CASE("the Gride likelihood's maximum is where its derivative vanishes", "[geometry]") {

@@ -28,6 +28,19 @@ SourceSpec spec_of(const std::string& name, const std::string& format,
   return s;
 }
 
+// The message of reading `contents`, written as dir/<split><extension>, as split `split` of a
+// `format` release in dir ("" when it reads).
+std::string error_reading(const std::filesystem::path& dir, const std::string& format, const std::string& split,
+                          const std::string& extension, const std::string& contents) {
+  write_bytes(dir / (split + extension), contents);
+  try {
+    strata::read_source(spec_of("x", format, dir, split));
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 }  // namespace
 
 TEST_CASE("aclImdb: neg then pos, files in numeric order, text as released", "[data][readers]") {
@@ -126,15 +139,12 @@ TEST_CASE("amazon polarity CSV: quotes, newlines, backslashes, title + content",
   limited.max_rows = 2;
   CHECK(strata::read_source(limited).size() == 2);
 
-  write_bytes(dir / "test.csv", "\"1\",\"a\",\"b\"\n\"3\",\"a\",\"b\"\n");
-  CHECK_THROWS_WITH(strata::read_source(spec_of("amazon", "amazon-polarity-csv", dir, "test")),
-                    HasSubstring("test.csv:2: label '3'"));
-  write_bytes(dir / "bad.csv", "\"1\",\"a\",\"b\"\n\"2\",\"open\n");
-  CHECK_THROWS_WITH(strata::read_source(spec_of("amazon", "amazon-polarity-csv", dir, "bad")),
-                    HasSubstring("bad.csv:2:"));
-  write_bytes(dir / "cols.csv", "\"1\",\"a\"\n");
-  CHECK_THROWS_WITH(strata::read_source(spec_of("amazon", "amazon-polarity-csv", dir, "cols")),
-                    HasSubstring("cols.csv:1: expected 3 columns"));
+  const auto error = [&](const std::string& split, const std::string& contents) {
+    return error_reading(dir, "amazon-polarity-csv", split, ".csv", contents);
+  };
+  CHECK_THAT(error("test", "\"1\",\"a\",\"b\"\n\"3\",\"a\",\"b\"\n"), HasSubstring("test.csv:2: label '3'"));
+  CHECK_THAT(error("bad", "\"1\",\"a\",\"b\"\n\"2\",\"open\n"), HasSubstring("bad.csv:2:"));
+  CHECK_THAT(error("cols", "\"1\",\"a\"\n"), HasSubstring("cols.csv:1: expected 3 columns"));
 }
 
 TEST_CASE("AG News CSV: classes 1..4, title + description, two-column variant", "[data][readers]") {
@@ -154,9 +164,8 @@ TEST_CASE("AG News CSV: classes 1..4, title + description, two-column variant", 
   // quoted part, later quotes are text).
   CHECK(c.text[1] == "Title  desc with \\escaped\\\" quotes\"");
   CHECK(c.text[2] == "Whole text already joined");
-  write_bytes(dir / "test.csv", "\"5\",\"a\",\"b\"\n");
-  CHECK_THROWS_WITH(strata::read_source(spec_of("ag", "ag-news-csv", dir, "test")),
-                    HasSubstring("test.csv:1: label '5' is not an integer in 1..4"));
+  CHECK_THAT(error_reading(dir, "ag-news-csv", "test", ".csv", "\"5\",\"a\",\"b\"\n"),
+             HasSubstring("test.csv:1: label '5' is not an integer in 1..4"));
 }
 
 TEST_CASE("GLUE SST-2 TSV: header, unquoted, test split without labels", "[data][readers]") {
@@ -176,9 +185,8 @@ TEST_CASE("GLUE SST-2 TSV: header, unquoted, test split without labels", "[data]
   const Corpus test = strata::read_source(spec_of("sst2", "glue-sst2-tsv", dir, "test"));
   CHECK(test.label == std::vector<std::int64_t>{-1, -1});
   CHECK(test.text[0] == "uneasy mishmash of styles and genres .");
-  write_bytes(dir / "broken.tsv", "sentence\tlabel\nno label column\n");
-  CHECK_THROWS_WITH(strata::read_source(spec_of("sst2", "glue-sst2-tsv", dir, "broken")),
-                    HasSubstring("broken.tsv:2: 1 fields, the header has 2"));
+  CHECK_THAT(error_reading(dir, "glue-sst2-tsv", "broken", ".tsv", "sentence\tlabel\nno label column\n"),
+             HasSubstring("broken.tsv:2: 1 fields, the header has 2"));
 }
 
 TEST_CASE("TweetEval: text and labels line-aligned", "[data][readers]") {

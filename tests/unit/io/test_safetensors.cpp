@@ -109,40 +109,33 @@ TEST_CASE("safetensors: damaged files give an InputError naming the file and the
     INFO(msg);
     CHECK(contains(msg, "3 bytes is too short"));
   }
-  SECTION("overlapping spans") {
-    const std::string header = R"({"w1":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)"
-                               R"("w2":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}})";
-    const fs::path p = write_raw("overlap.safetensors", header, 24);
-    const std::string msg = input_error([&] { SafetensorsFile f(p); });
-    INFO(msg);
-    CHECK(contains(msg, p.string()));
-    CHECK(contains(msg, "tensors 'w1' [0, 16) and 'w2' [8, 24) overlap"));
-  }
-  SECTION("shape times dtype size differs from the span") {
-    const std::string header = R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})";
-    const fs::path p = write_raw("mismatch.safetensors", header, 8);
-    const std::string msg = input_error([&] { SafetensorsFile f(p); });
-    INFO(msg);
-    CHECK(contains(msg, "tensor 'w' is F32 of shape [3] (12 bytes) but its data_offsets [0, 8) span 8 bytes"));
-  }
-  SECTION("unknown dtype") {
-    const std::string header = R"({"w":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}})";
-    const fs::path p = write_raw("dtype.safetensors", header, 2);
-    const std::string msg = input_error([&] { SafetensorsFile f(p); });
-    INFO(msg);
-    CHECK(contains(msg, "tensor 'w' has dtype 'F8_E4M3', which is not supported"));
-  }
-  SECTION("garbage JSON") {
-    const fs::path p = write_raw("garbage.safetensors", "{\"w\": [1, 2,,", 0);
-    const std::string msg = input_error([&] { SafetensorsFile f(p); });
-    INFO(msg);
-    CHECK(contains(msg, p.string()));
-    CHECK(contains(msg, "header is not valid JSON"));
-  }
-  SECTION("negative shape") {
-    const std::string header = R"({"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})";
-    const fs::path p = write_raw("negative.safetensors", header, 4);
-    CHECK(contains(input_error([&] { SafetensorsFile f(p); }), "expected non-negative integers"));
+  SECTION("damaged headers") {
+    struct Damaged {
+      const char* file;
+      std::string header;
+      std::size_t data_bytes;
+      const char* says;
+    };
+    const Damaged cases[] = {
+        {"overlap.safetensors",
+         R"({"w1":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)"
+         R"("w2":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}})",
+         24, "tensors 'w1' [0, 16) and 'w2' [8, 24) overlap"},
+        {"mismatch.safetensors", R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8,
+         "tensor 'w' is F32 of shape [3] (12 bytes) but its data_offsets [0, 8) span 8 bytes"},
+        {"dtype.safetensors", R"({"w":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}})", 2,
+         "tensor 'w' has dtype 'F8_E4M3', which is not supported"},
+        {"garbage.safetensors", "{\"w\": [1, 2,,", 0, "header is not valid JSON"},
+        {"negative.safetensors", R"({"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", 4,
+         "expected non-negative integers"},
+    };
+    for (const auto& c : cases) {
+      const fs::path p = write_raw(c.file, c.header, c.data_bytes);
+      const std::string msg = input_error([&] { SafetensorsFile f(p); });
+      INFO(c.file << ": " << msg);
+      CHECK(contains(msg, p.string()));
+      CHECK(contains(msg, c.says));
+    }
   }
 }
 

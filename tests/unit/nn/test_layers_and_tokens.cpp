@@ -20,11 +20,7 @@ using strata::nn::EmbedOptions;
 
 namespace {
 
-using strata::test::contains;
-using strata::test::input_error;
-
-using strata::test::max_abs_diff;
-using strata::test::rows_of_lengths;
+namespace st = strata::test;
 
 // One row, unpadded, through the encoder: its hidden states of every layer.
 std::vector<torch::Tensor> states_of(strata::nn::Encoder& enc, const std::vector<std::int32_t>& row) {
@@ -47,20 +43,20 @@ TEST_CASE("layers: indices resolve from the end, sorted, once each; others are r
   using strata::nn::resolve_layers;
   CHECK(resolve_layers({}, 6) == std::vector<std::int64_t>{6});
   CHECK(resolve_layers({-1, 0, 3, -7, 3}, 6) == std::vector<std::int64_t>{0, 3, 6});
-  CHECK(contains(input_error([] { resolve_layers({7}, 6); }), "layer 7 does not exist"));
-  CHECK(contains(input_error([] { resolve_layers({-8}, 6); }), "hidden states 0 to 6"));
+  CHECK(st::contains(st::input_error([] { resolve_layers({7}, 6); }), "layer 7 does not exist"));
+  CHECK(st::contains(st::input_error([] { resolve_layers({-8}, 6); }), "hidden states 0 to 6"));
   strata::nn::LayerSelection all;
   all.all = true;
   CHECK(all.resolve(2) == std::vector<std::int64_t>{0, 1, 2});
   std::string error;
   (void)strata::nn::LayerSelection::from_value(nlohmann::json("some"), &error);
-  CHECK(contains(error, "\"all\" or a non-empty list"));
+  CHECK(st::contains(error, "\"all\" or a non-empty list"));
 }
 
 TEST_CASE("layers: every architecture's hidden states, the last equal to forward(), from one pass") {
   const auto bert = strata::test::write_tiny_bert("layers_bert", 11);
   const auto llama = strata::test::write_tiny_llama("layers_llama", 12);
-  const auto rows = rows_of_lengths({6, 13, 2, 9}, 5);
+  const auto rows = st::rows_of_lengths({6, 13, 2, 9}, 5);
   for (const auto& dir : {bert, llama}) {
     auto enc = strata::nn::load_encoder(dir, "fp32", torch::kCPU);
     INFO(enc->architecture());
@@ -70,7 +66,7 @@ TEST_CASE("layers: every architecture's hidden states, the last equal to forward
     std::vector<std::int64_t> wide(rows[1].begin(), rows[1].end());
     const torch::Tensor ids = torch::tensor(wide, torch::kInt64).unsqueeze(0);
     CHECK(torch::equal(states.back(), enc->forward(ids, torch::ones_like(ids, torch::kBool))[0]));
-    CHECK(max_abs_diff(states[0], states[2]) > 1e-3);
+    CHECK(st::max_abs_diff(states[0], states[2]) > 1e-3);
     // Several layers pooled in one pass: each equals that layer alone, and the last the default.
     EmbedOptions o;
     o.batch_size = 3;
@@ -86,14 +82,14 @@ TEST_CASE("layers: every architecture's hidden states, the last equal to forward
     last.layers = {};
     CHECK(torch::equal(all.layers[2], strata::nn::embed_ids(*enc, rows, 0, last, torch::kCPU)));
     // Row 1's mean over its tokens at layer 0, computed unpadded, is what the batches gave.
-    CHECK(max_abs_diff(all.layers[0][1], states[0].mean(0)) < 1e-5);
+    CHECK(st::max_abs_diff(all.layers[0][1], states[0].mean(0)) < 1e-5);
   }
 }
 
 TEST_CASE("tokens: one row per real token, in text and position order, equal to the unpadded states") {
   const auto llama = strata::test::write_tiny_llama("tokens_llama", 21);
   auto enc = strata::nn::load_encoder(llama, "fp32", torch::kCPU);
-  const auto rows = rows_of_lengths({4, 11, 1, 7}, 8);
+  const auto rows = st::rows_of_lengths({4, 11, 1, 7}, 8);
   EmbedOptions o;
   o.pooling = "tokens";
   o.batch_size = 2;
@@ -109,8 +105,8 @@ TEST_CASE("tokens: one row per real token, in text and position order, equal to 
       CHECK(e.text_row[at].item<std::int64_t>() == static_cast<std::int64_t>(r));
       CHECK(e.position[at].item<std::int64_t>() == static_cast<std::int64_t>(p));
       CHECK(e.token_id[at].item<std::int64_t>() == rows[r][p]);
-      CHECK(max_abs_diff(e.layers[0][at], states[1][static_cast<std::int64_t>(p)]) < 1e-5);
-      CHECK(max_abs_diff(e.layers[1][at], states[2][static_cast<std::int64_t>(p)]) < 1e-5);
+      CHECK(st::max_abs_diff(e.layers[0][at], states[1][static_cast<std::int64_t>(p)]) < 1e-5);
+      CHECK(st::max_abs_diff(e.layers[1][at], states[2][static_cast<std::int64_t>(p)]) < 1e-5);
     }
   }
 }
@@ -141,7 +137,7 @@ TEST_CASE("tokens: caps per text and per corpus are seeded draws of the lengths 
 TEST_CASE("tokens: shards of the batches give the whole embedding's token rows") {
   const auto bert = strata::test::write_tiny_bert("tokens_shards", 31);
   auto enc = strata::nn::load_encoder(bert, "fp32", torch::kCPU);
-  const auto rows = rows_of_lengths({5, 17, 3, 30, 9, 12, 1, 8}, 9);
+  const auto rows = st::rows_of_lengths({5, 17, 3, 30, 9, 12, 1, 8}, 9);
   EmbedOptions o;
   o.pooling = "tokens";
   o.batch_size = 2;
