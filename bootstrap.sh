@@ -25,7 +25,7 @@ torch_version="2.11.0"
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
 
 apt_packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   libopenmpi-dev openmpi-bin libhdf5-dev libssl-dev
   libtomlplusplus-dev catch2 libcli11-dev nlohmann-json3-dev libfmt-dev
   libpcre2-dev libutf8proc-dev
@@ -106,6 +106,9 @@ link_bundled_model() {
 }
 
 configure_and_build() {
+  # Compiled objects are shared by every clone on this machine: ccache keys on paths below
+  # the clone, so a second clone (a CI run) recompiles only what differs.
+  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$here}" CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/strata/ccache}"
   local prefix
   prefix="$("$venv/bin/python" -c 'import torch; print(torch.utils.cmake_prefix_path)')"
   local gen=(); command -v ninja >/dev/null && [ ! -f "$build/Makefile" ] && gen=(-G Ninja)
