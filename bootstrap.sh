@@ -28,7 +28,7 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config git ccache
   libopenmpi-dev openmpi-bin libhdf5-dev libssl-dev
   libtomlplusplus-dev catch2 libcli11-dev nlohmann-json3-dev libfmt-dev
-  libpcre2-dev libutf8proc-dev
+  libpcre2-dev libutf8proc-dev libgudhi-dev
   python3 python3-venv python3-dev
   fortunes chromium
   iproute2 nftables slurm-wlm munge
@@ -57,7 +57,7 @@ python_requirements=(
 )
 # DADApy pins numpy < 2 (and jax), which pyarrow cannot share: the geometry estimators'
 # references (DADApy, scikit-dimension) get an environment of their own, for the tests alone.
-reference_requirements=("numpy<2" "scipy" "scikit-learn" "h5py" "scikit-dimension" "dadapy")
+reference_requirements=("numpy<2" "scipy" "scikit-learn" "h5py" "scikit-dimension" "dadapy" "gudhi")
 
 # Creates or updates the environment $1 (what it is for: $2) with the requirements after them,
 # unless its stamp says it has them already.
@@ -108,7 +108,9 @@ link_bundled_model() {
 configure_and_build() {
   # Compiled objects are shared by every clone on this machine: ccache keys on paths below
   # the clone, so a second clone (a CI run) recompiles only what differs.
+  # The sloppiness lets it cache what includes the precompiled LibTorch header.
   export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$here}" CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/strata/ccache}"
+  export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
   local prefix
   prefix="$("$venv/bin/python" -c 'import torch; print(torch.utils.cmake_prefix_path)')"
   local gen=(); command -v ninja >/dev/null && [ ! -f "$build/Makefile" ] && gen=(-G Ninja)

@@ -8,59 +8,32 @@
 #include "cluster/data_parallel.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
+#include "core/util/wire.h"
 #include "orchestrator/heartbeat.h"
 
 namespace strata {
 
 namespace {
 
-// Messages are length-prefixed fields.
-void put_field(std::string& out, std::string_view s) {
-  const std::uint64_t n = s.size();
-  out.append(reinterpret_cast<const char*>(&n), sizeof n);
-  out.append(s);
-}
-
-struct FieldReader {
-  std::string_view in;
-  std::size_t pos = 0;
-  std::string_view next() {
-    std::uint64_t n = 0;
-    if (pos + sizeof n > in.size()) fail_run("truncated message from another rank");
-    std::memcpy(&n, in.data() + pos, sizeof n);
-    pos += sizeof n;
-    if (pos + n > in.size()) fail_run("truncated message from another rank");
-    auto s = in.substr(pos, n);
-    pos += n;
-    return s;
-  }
-};
-
 std::string encode_outcome(const Outcome& o) {
-  std::string out;
-  put_field(out, o.object);
-  put_field(out, o.ok ? "1" : "0");
-  put_field(out, o.input_error ? "1" : "0");
-  put_field(out, o.group_failure ? "1" : "0");
-  put_field(out, std::to_string(o.seconds));
-  put_field(out, o.error);
-  put_field(out, o.ok ? o.payload.serialize() : std::string());
-  put_field(out, std::to_string(o.inputs_held));
-  return out;
+  wire::Writer w;
+  w.bytes(o.object).value(o.ok).value(o.input_error).value(o.group_failure).value(o.seconds).bytes(o.error);
+  w.bytes(o.ok ? o.payload.serialize() : std::string()).value<std::int32_t>(o.inputs_held);
+  return w.take();
 }
 
 Outcome decode_outcome(const cluster::Message& m) {
-  FieldReader r{m.bytes};
+  wire::Reader r(m.bytes, fmt::format("outcome from rank {}", m.source));
   Outcome o;
-  o.object = std::string(r.next());
-  o.ok = r.next() == "1";
-  o.input_error = r.next() == "1";
-  o.group_failure = r.next() == "1";
-  o.seconds = std::stod(std::string(r.next()));
-  o.error = std::string(r.next());
-  const auto payload = r.next();
+  o.object = r.string();
+  o.ok = r.value<bool>();
+  o.input_error = r.value<bool>();
+  o.group_failure = r.value<bool>();
+  o.seconds = r.value<double>();
+  o.error = r.string();
+  const auto payload = r.bytes();
   if (o.ok) o.payload = workers::Payload::deserialize(payload);
-  o.inputs_held = std::stoi(std::string(r.next()));
+  o.inputs_held = r.value<std::int32_t>();
   o.rank = m.source;
   return o;
 }
@@ -68,127 +41,57 @@ Outcome decode_outcome(const cluster::Message& m) {
 }  // namespace
 
 MpiExecutor::MpiExecutor(cluster::MpiComm& world, double job_timeout_s, double heartbeat_s, double heartbeat_timeout_s)
-    : world_(world), timeout_s_(job_timeout_s), heartbeat_s_(heartbeat_s), heartbeat_timeout_s_(heartbeat_timeout_s) {
-  for (int r = 1; r < world_.size(); ++r) idle_.insert(r);
-}
+    : world_(world),
+      timeout_s_(job_timeout_s),
+      heartbeat_s_(heartbeat_s),
+      heartbeat_timeout_s_(heartbeat_timeout_s),
+      placement_(world.size() - 1, kQueueBelowS) {}
 
 MpiExecutor::~MpiExecutor() { stop_workers(); }
 
 void MpiExecutor::stop_workers() {
   for (int r = 1; r < world_.size(); ++r) {
-    if (lost_.count(r)) continue;  // a hung worker would not read it; mpirun ends it with us
+    if (placement_.is_lost(r)) continue;  // a hung worker would not read it; mpirun ends it with us
     world_.send_message(r, mpi_tags::stop, "");
   }
 }
 
 std::string MpiExecutor::where() const { return fmt::format("{} MPI worker ranks", world_.size() - 1); }
 
-std::size_t MpiExecutor::ranks_for(const workers::JobRequest& r) const {
-  const auto workers = static_cast<std::size_t>(world_.size() - 1) - lost_.size();
-  return std::clamp<std::size_t>(static_cast<std::size_t>(std::max(r.ranks, 1)), 1, std::max<std::size_t>(workers, 1));
-}
+std::size_t MpiExecutor::ranks_for(const workers::JobRequest& r) const { return placement_.ranks_for(r); }
 
-// How well a rank suits the job: the inputs it already holds, and above all the job's model
-// (its affinity).
-std::size_t MpiExecutor::score(const workers::JobRequest& r, int rank) const {
-  std::size_t held = 0;
-  if (auto it = held_.find(rank); it != held_.end())
-    for (const auto& in : r.inputs) held += it->second.count(in.object) * (in.role == "corpus" ? 1 : 100);
-  if (!r.affinity.empty()) {
-    // Loading a model costs more than shipping inputs; a rank that holds none loses nothing.
-    auto a = affinity_.find(rank);
-    held += a == affinity_.end() ? 50 : a->second == r.affinity ? 10000 : 0;
-  }
-  return held;
-}
+bool MpiExecutor::can_take(const workers::JobRequest& r) const { return placement_.can_take(r); }
 
-// The `count` idle ranks that suit the job best: ranks where it has not failed before come
-// first, then the best scored; ties: the lowest rank.
-std::vector<int> MpiExecutor::pick_ranks(const workers::JobRequest& r, std::size_t count) const {
-  const auto failed = failed_on_.find(r.object);
-  auto failed_here = [&](int rank) { return failed != failed_on_.end() && failed->second.count(rank) > 0; };
-  std::vector<std::pair<int, std::size_t>> ranks;  // rank, score
-  for (int rank : idle_) ranks.emplace_back(rank, score(r, rank));
-  std::stable_sort(ranks.begin(), ranks.end(), [&](const auto& a, const auto& b) {
-    if (failed_here(a.first) != failed_here(b.first)) return failed_here(b.first);
-    return a.second > b.second;
-  });
-  std::vector<int> picked;
-  for (std::size_t i = 0; i < count && i < ranks.size(); ++i) picked.push_back(ranks[i].first);
-  return picked;
-}
+void MpiExecutor::release(const std::string& object) { placement_.release(object); }
 
-// A retry waits for enough ranks where the job has not failed yet while some of them are
-// busy; when there are not enough of those at all, it takes what is idle.
-bool MpiExecutor::can_take(const workers::JobRequest& r) const {
-  auto f = failed_on_.find(r.object);
-  if (f == failed_on_.end()) return true;
-  std::size_t idle = 0, busy = 0;
-  for (int rank : idle_) idle += f->second.count(rank) == 0;
-  for (const auto& [rank, job] : running_) busy += f->second.count(rank) == 0;
-  const std::size_t need = ranks_for(r);
-  return idle >= need || idle + busy < need;
-}
-
-bool MpiExecutor::short_kind(const std::string& kind) const {
-  const auto it = longest_.find(kind);
-  return it != longest_.end() && it->second < kQueueBelowS;
-}
-
-// A busy rank that can take the job in its queue: it runs a short single-rank job and has
-// nothing queued, and the job is short too. The best scored; ties: the lowest rank.
-std::optional<int> MpiExecutor::queue_rank(const workers::JobRequest& r) const {
-  if (ranks_for(r) != 1 || !short_kind(r.kind)) return std::nullopt;
-  const auto failed = failed_on_.find(r.object);
-  std::optional<int> best;
-  std::size_t best_score = 0;
-  for (const auto& [rank, job] : running_) {
-    if (queued_.count(rank) || groups_.count(job.leader) || !short_kind(job.kind)) continue;
-    if (failed != failed_on_.end() && failed->second.count(rank)) continue;
-    const std::size_t sc = score(r, rank);
-    if (!best || sc > best_score) best = rank, best_score = sc;
-  }
-  return best;
-}
-
-void MpiExecutor::release(const std::string& object) {
-  for (auto& [rank, held] : held_)
-    if (held.erase(object)) drop_[rank].insert(object);
-}
-
-bool MpiExecutor::has_room(const workers::JobRequest& r) const {
-  return idle_.size() >= ranks_for(r) || queue_rank(r).has_value();
-}
+bool MpiExecutor::has_room(const workers::JobRequest& r) const { return placement_.has_room(r); }
 
 void MpiExecutor::send_job(int rank, const workers::JobRequest& r, const std::string& request,
                            const std::string& group, const InputLoader& load) {
-  std::string msg;
-  put_field(msg, request);
-  put_field(msg, group);
-  std::string drops;  // one object per line
-  for (const auto& object : drop_[rank]) drops += object + "\n";
-  drop_.erase(rank);
-  put_field(msg, drops);
-  auto& held = held_[rank];
+  wire::Writer msg;
+  msg.bytes(request).bytes(group);
+  // The objects this rank may forget, then the inputs it lacks, each with its payload.
+  const auto drops = placement_.take_drops(rank);
+  msg.value<std::uint64_t>(drops.size());
+  for (const auto& object : drops) msg.bytes(object);
   for (const auto& [role, in] : r.inputs) {
-    if (held.count(in)) continue;
-    put_field(msg, in);
-    put_field(msg, load(in).serialize());
-    held.insert(in);
+    if (placement_.holds(rank, in)) continue;
+    msg.bytes(in).bytes(load(in).serialize());
+    placement_.hold(rank, in);
   }
   // Posted, not waited for: a busy worker takes a queued job only when its running one ends,
   // and one that froze never does.
-  world_.post_message(rank, mpi_tags::job, std::move(msg));
-  if (!r.affinity.empty()) affinity_[rank] = r.affinity;
+  world_.post_message(rank, mpi_tags::job, msg.take());
 }
 
 int MpiExecutor::submit(const workers::JobRequest& r, const InputLoader& load) {
   const std::size_t count = ranks_for(r);
-  const auto members = pick_ranks(r, count);
+  const auto members = placement_.pick(r, count);
   if (members.size() < count) {
-    const auto rank = count == 1 ? queue_rank(r) : std::nullopt;
-    if (!rank) fail_run("{} idle worker ranks; job {} needs {}", idle_.size(), r.object, count);
+    const auto rank = count == 1 ? placement_.queue_rank(r) : std::nullopt;
+    if (!rank) fail_run("{} idle worker ranks; job {} needs {}", placement_.idle_count(), r.object, count);
     send_job(*rank, r, r.serialize(), "", load);
+    placement_.queued(*rank, r);
     const auto now = std::chrono::steady_clock::now();
     queued_[*rank] = {r.object, r.kind, *rank, now, now};
     return *rank;
@@ -204,7 +107,7 @@ int MpiExecutor::submit(const workers::JobRequest& r, const InputLoader& load) {
   const auto now = std::chrono::steady_clock::now();
   for (int rank : members) {
     send_job(rank, r, request, group, load);
-    idle_.erase(rank);
+    placement_.started(rank, r, members.size() > 1);
     running_[rank] = {r.object, r.kind, members.front(), now, now};
   }
   return members.front();
@@ -237,7 +140,7 @@ std::optional<Outcome> MpiExecutor::take(const cluster::Message& m) {
     return std::nullopt;
   }
   if (m.tag != mpi_tags::result) fail_run("unexpected message (tag {}) from rank {}", m.tag, m.source);
-  if (lost_.count(m.source)) {
+  if (placement_.is_lost(m.source)) {
     // Its job was given up and may have run again elsewhere; the rank stays out.
     log::warn("rank {} sent a result after it was given up; ignored", m.source);
     return std::nullopt;
@@ -245,22 +148,17 @@ std::optional<Outcome> MpiExecutor::take(const cluster::Message& m) {
   auto o = decode_outcome(m);
   const auto it = running_.find(m.source);
   const int leader = it == running_.end() ? m.source : it->second.leader;
-  if (it != running_.end()) {
-    auto& longest = longest_[it->second.kind];
-    longest = std::max(longest, o.seconds);
-    running_.erase(it);
-  }
+  if (it != running_.end()) running_.erase(it);
+  placement_.finished(m.source, o.seconds);
   if (auto q = queued_.find(m.source); q != queued_.end()) {
     // The queued job starts now, on the worker's side.
     q->second.since = q->second.heard = std::chrono::steady_clock::now();
     running_[m.source] = q->second;
     queued_.erase(q);
-  } else {
-    idle_.insert(m.source);
   }
   const auto g = groups_.find(leader);
   if (g == groups_.end()) {
-    if (!o.ok) failed_on_[o.object].insert(o.rank);
+    if (!o.ok) placement_.failed(o.object, o.rank);
     return o;
   }
   g->second.outcomes.emplace(m.source, std::move(o));
@@ -290,7 +188,7 @@ Outcome MpiExecutor::group_outcome(const Group& g) {
   o.input_error = false;
   for (int rank : culprits) {
     const Outcome& m = g.outcomes.at(rank);
-    failed_on_[m.object].insert(rank);
+    placement_.failed(m.object, rank);
     o.input_error = o.input_error || m.input_error;
     auto e = std::find_if(errors.begin(), errors.end(), [&](const auto& x) { return x.first == m.error; });
     if (e == errors.end()) errors.push_back({m.error, {rank}});
@@ -343,7 +241,7 @@ std::optional<Outcome> MpiExecutor::overdue() {
                                    : fmt::format("{}; ranks {} (its data-parallel group) get no more work", why,
                                                  fmt::join(given_up, ", "));
     for (int r : given_up) {
-      lost_.insert(r);
+      placement_.lost(r);
       running_.erase(r);
       if (auto q = queued_.find(r); q != queued_.end()) {
         Outcome unrun;
@@ -397,15 +295,13 @@ void worker_loop(cluster::MpiComm& world, const cluster::MpiComm& workers, torch
     {
       // From unpacking the inputs until the reply is ready; the reply goes after it stopped.
       const Heartbeat::Scope beating(heartbeat);
-      FieldReader r{m.bytes};
-      const auto request = workers::JobRequest::deserialize(std::string(r.next()));
-      const auto group = r.next();
-      const auto drops = r.next();
-      for (std::size_t at = 0, end; (end = drops.find('\n', at)) != std::string_view::npos; at = end + 1)
-        held.erase(std::string(drops.substr(at, end - at)));
-      while (r.pos < r.in.size()) {
-        std::string object(r.next());
-        held[object] = workers::Payload::deserialize(r.next());
+      wire::Reader r(m.bytes, "job message from rank 0");
+      const auto request = workers::JobRequest::deserialize(r.string());
+      const auto group = r.string();
+      for (auto drops = r.value<std::uint64_t>(); drops > 0; --drops) held.erase(r.string());
+      while (!r.done()) {
+        std::string object = r.string();
+        held[object] = workers::Payload::deserialize(r.bytes());
       }
       auto outcome = group.empty() ? run_here(request, held, device)
                                    : run_in_group(workers, nlohmann::json::parse(group), request, held, device);

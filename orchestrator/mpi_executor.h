@@ -28,6 +28,7 @@
 
 #include "cluster/mpi_comm.h"
 #include "orchestrator/executor.h"
+#include "orchestrator/rank_placement.h"
 
 namespace strata {
 
@@ -47,7 +48,7 @@ class MpiExecutor final : public Executor {
 
   static constexpr double kQueueBelowS = 0.25;
 
-  std::size_t capacity() const override { return idle_.size(); }
+  std::size_t capacity() const override { return placement_.idle_count(); }
   bool has_room(const workers::JobRequest& r) const override;
   std::size_t ranks_for(const workers::JobRequest& r) const override;
   bool can_take(const workers::JobRequest& r) const override;
@@ -59,10 +60,10 @@ class MpiExecutor final : public Executor {
   void release(const std::string& object) override;
   // Whether some rank was given up: it will not read its stop message, so MPI_Finalize
   // would wait for it forever.
-  bool lost_ranks() const { return !lost_.empty(); }
+  bool lost_ranks() const { return placement_.any_lost(); }
   // Whether every worker rank was given up (e.g. a network cut through a data-parallel
   // group): the scheduler then stops with jobs it could not run.
-  bool all_ranks_lost() const { return static_cast<int>(lost_.size()) >= world_.size() - 1; }
+  bool all_ranks_lost() const { return placement_.all_lost(); }
 
  private:
   struct Running {
@@ -74,13 +75,9 @@ class MpiExecutor final : public Executor {
     std::vector<int> members;          // the first is its leader
     std::map<int, Outcome> outcomes;   // of the members that have reported
   };
-  std::size_t score(const workers::JobRequest& r, int rank) const;
-  std::vector<int> pick_ranks(const workers::JobRequest& r, std::size_t count) const;
   std::optional<Outcome> take(const cluster::Message& m);
   Outcome group_outcome(const Group& g);
   std::optional<Outcome> overdue();
-  bool short_kind(const std::string& kind) const;
-  std::optional<int> queue_rank(const workers::JobRequest& r) const;
   void send_job(int rank, const workers::JobRequest& r, const std::string& request, const std::string& group,
                 const InputLoader& load);
   void stop_workers();
@@ -88,17 +85,12 @@ class MpiExecutor final : public Executor {
   cluster::MpiComm& world_;
   double timeout_s_, heartbeat_s_, heartbeat_timeout_s_;
   HeartbeatListener listener_;
-  std::set<int> idle_, lost_;
+  RankPlacement placement_;  // which rank does what, holds what, failed what
   std::map<int, Running> running_;
   std::map<int, Running> queued_;  // a job sent to a busy rank, behind the one it runs
-  std::map<std::string, double> longest_;  // the longest job of each kind so far (s)
   std::deque<Outcome> unrun_;      // queued jobs of ranks given up, to hand back
   std::map<int, Group> groups_;  // by leader
   int group_tag_ = 0;            // the last tag a group's communicator was made with
-  std::map<int, std::set<std::string>> held_;  // inputs each worker keeps
-  std::map<int, std::set<std::string>> drop_;  // inputs each worker is to let go with its next job
-  std::map<int, std::string> affinity_;         // the affinity of the last job each worker ran
-  std::map<std::string, std::set<int>> failed_on_;  // a retry goes to another rank when it can
 };
 
 // A worker rank's loop: receive a job (and the inputs it lacks), run it (alone, or with the

@@ -3,9 +3,9 @@
 For each embedding with a geometry job: its global dimensions (Gride at every scale, TwoNN with
 decimation, correlation and PH0 dimensions) with their errors, the pointwise local IDs per group
 (the true strata or the sources) and per stratum found (k-means or a trained gate) as medians and
-quartiles, the points where groups meet with
-their text, and every readout the job flagged as uninformative, with why. For a model embedded at
-several layers (<model>@L<k>), every estimator against the layer.
+quartiles, each group's persistent homology when computed (loops against the landmarks' spacing),
+the points where groups meet with their text, and every readout the job flagged as uninformative,
+with why. For a model embedded at several layers (<model>@L<k>), every estimator against the layer.
 """
 import json
 import re
@@ -263,6 +263,39 @@ def volume_curves(g, count=6):
                          legend_outside=False)
 
 
+def persistence_rows(g):
+    """One row per group with bars: landmarks, spacing, the two longest H1 bars in spacings, loops."""
+    spacing, count = g.get("persistence/spacing"), g.get("persistence/landmark_count")
+    if spacing is None or count is None:
+        return []
+    longest, second, loops = g.get("persistence/h1_longest"), g.get("persistence/h1_second"), g.get("persistence/loops")
+    rows = []
+    for i, name in enumerate(g.group_names()):
+        if not np.isfinite(spacing[i]):
+            continue
+        rows.append([name, int(count[i]), _fmt(spacing[i], 3), _fmt(longest[i] / spacing[i], 1),
+                     _fmt(second[i] / spacing[i], 1), int(loops[i])])
+    return rows
+
+
+def persistence_diagram(g, loop_factor):
+    """Every group's H1 bars as (birth, death) in units of its spacing, the loop threshold beside them."""
+    h1, spacing = g.get("persistence/h1"), g.get("persistence/spacing")
+    if h1 is None or spacing is None or len(h1) == 0:
+        return None
+    names = g.group_names()
+    fig, ax = figs.plt.subplots(figsize=(5.2, 3.8))
+    for gi, colour in zip(np.unique(h1[:, 0]).astype(int), figs.colours(len(names))):
+        bars = h1[h1[:, 0] == gi, 1:] / spacing[gi]
+        ax.scatter(bars[:, 0], bars[:, 1], s=12, color=colour, label=names[gi] if gi < len(names) else str(gi))
+    top = float(np.nanmax(h1[:, 1:] / spacing[h1[:, 0].astype(int), None]))
+    ax.plot([0, top], [0, top], color="grey", lw=0.8)
+    if np.isfinite(loop_factor):
+        ax.plot([0, top], [loop_factor, top + loop_factor], color="grey", lw=0.8, ls="--", label="loop threshold")
+    return figs.labelled(fig, ax, "birth / spacing", "death / spacing",
+                         f"{g.name}: H1 persistence diagram (far above the diagonal: a loop)")
+
+
 def local_id_boxes(g):
     """The pointwise local MLE (first k) per group, as box plots of its points."""
     mle, groups = g.get("local_id/mle"), g.get("points/groups")
@@ -315,7 +348,7 @@ def write_section(report):
     for g in geos:
         p.heading(f"{g.name}: local dimension and boundaries", 4)
         flags = [(r, g.flag(r)) for r in ("points", "gride", "twonn_scaling", "local_id", "correlation", "volume",
-                                          "ph0", "boundary")]
+                                          "ph0", "persistence", "boundary")]
         for readout, why in flags:
             if why:
                 p.para(f"{readout}: {why}", "note")
@@ -337,6 +370,19 @@ def write_section(report):
         if rel:
             p.figure(rel, f"{g.name}: log N(r) against log r around sampled points; a curve that steepens with r "
                           "is no manifold's (Robinson et al.), as where strata meet.")
+        rows = persistence_rows(g)
+        if rows:
+            factor = g.number("persistence/loop_factor")
+            table(report, ["group", "landmarks", "spacing", "longest H1 bar (spacings)", "second H1 bar (spacings)",
+                           "loops"], rows,
+                  "persistent homology of each group's farthest-point landmarks (Vietoris-Rips, H0 and H1 over "
+                  "Z/2): the spacing is the median H0 bar, the scale of sampling noise; a loop is an H1 bar of at "
+                  f"least {factor:g} spacings (persistence_loop_factor), a hole in the group itself. Bars of a "
+                  "spacing or two are the sample's noise", (0,), f"geometry_persistence_{g.name}")
+            rel = report.save(persistence_diagram(g, factor), f"geometry-{g.name}-persistence")
+            if rel:
+                p.figure(rel, f"{g.name}: every group's H1 bars in units of its spacing; bars above the dashed line "
+                              "count as loops.")
         rows = boundary_rows(g, report.a)
         if rows:
             table(report, ["row", "group", "neighbours from other groups", "local ID / group median", "text"], rows,

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/util/error.h"
+#include "core/util/wire.h"
 
 namespace strata::workers {
 
@@ -15,57 +16,14 @@ constexpr std::int64_t kChunkRows = 4096;
 void read_into(const io::h5::Group& g, const std::string& prefix, Payload& p) {
   for (const auto& name : g.children()) {
     const std::string rel = prefix.empty() ? name : prefix + "/" + name;
-    const hid_t id = H5Oopen(g.id(), name.c_str(), H5P_DEFAULT);
-    if (id < 0) continue;  // a dangling soft link: not part of this payload
-    H5O_info_t info;
-#if H5_VERSION_GE(1, 12, 0)
-    H5Oget_info3(id, &info, H5O_INFO_BASIC);
-#else
-    H5Oget_info2(id, &info, H5O_INFO_BASIC);
-#endif
-    H5Oclose(id);
-    if (info.type == H5O_TYPE_GROUP) {
-      read_into(g.open(name), rel, p);
-      continue;
+    switch (g.kind(name)) {
+      case io::h5::Group::Kind::none: break;  // a dangling soft link: not part of this payload
+      case io::h5::Group::Kind::group: read_into(g.open(name), rel, p); break;
+      case io::h5::Group::Kind::strings: p.strings[rel] = g.read_strings(name); break;
+      case io::h5::Group::Kind::numbers: p.tensors[rel] = g.read(name); break;
     }
-    const hid_t ds = H5Dopen2(g.id(), name.c_str(), H5P_DEFAULT);
-    const hid_t type = H5Dget_type(ds);
-    const bool is_string = H5Tget_class(type) == H5T_STRING;
-    H5Tclose(type);
-    H5Dclose(ds);
-    if (is_string) p.strings[rel] = g.read_strings(name);
-    else p.tensors[rel] = g.read(name);
   }
 }
-
-template <typename T>
-void put(std::string& out, const T& v) {
-  out.append(reinterpret_cast<const char*>(&v), sizeof v);
-}
-void put_str(std::string& out, std::string_view s) {
-  put<std::uint64_t>(out, s.size());
-  out.append(s);
-}
-
-struct Reader {
-  std::string_view in;
-  std::size_t pos = 0;
-  template <typename T>
-  T get() {
-    if (pos + sizeof(T) > in.size()) fail_run("payload: truncated message");
-    T v;
-    std::memcpy(&v, in.data() + pos, sizeof v);
-    pos += sizeof v;
-    return v;
-  }
-  std::string_view bytes(std::size_t n) {
-    if (pos + n > in.size()) fail_run("payload: truncated message");
-    auto s = in.substr(pos, n);
-    pos += n;
-    return s;
-  }
-  std::string str() { return std::string(bytes(get<std::uint64_t>())); }
-};
 
 }  // namespace
 
@@ -104,62 +62,53 @@ std::size_t Payload::bytes() const {
 }
 
 std::string Payload::serialize() const {
-  std::string out;
-  put<std::uint64_t>(out, tensors.size());
+  wire::Writer w;
+  w.value<std::uint64_t>(tensors.size());
   for (const auto& [name, tensor] : tensors) {
     const auto t = tensor.to(torch::kCPU).contiguous();
-    put_str(out, name);
-    put<std::int32_t>(out, static_cast<std::int32_t>(t.scalar_type()));
-    put<std::uint64_t>(out, static_cast<std::uint64_t>(t.dim()));
-    for (auto s : t.sizes()) put<std::int64_t>(out, s);
-    put_str(out, std::string_view(static_cast<const char*>(t.data_ptr()), t.nbytes()));
+    w.bytes(name).value<std::int32_t>(static_cast<std::int32_t>(t.scalar_type())).value<std::uint64_t>(t.dim());
+    for (auto s : t.sizes()) w.value<std::int64_t>(s);
+    w.bytes(std::string_view(static_cast<const char*>(t.data_ptr()), t.nbytes()));
   }
-  put<std::uint64_t>(out, strings.size());
+  w.value<std::uint64_t>(strings.size());
   for (const auto& [name, v] : strings) {
-    put_str(out, name);
-    put<std::uint64_t>(out, v.size());
-    for (const auto& s : v) put_str(out, s);
+    w.bytes(name).value<std::uint64_t>(v.size());
+    for (const auto& s : v) w.bytes(s);
   }
-  put<std::uint64_t>(out, attrs.size());
-  for (const auto& [k, v] : attrs) {
-    put_str(out, k);
-    put_str(out, v);
-  }
-  put<std::uint64_t>(out, numbers.size());
-  for (const auto& [k, v] : numbers) {
-    put_str(out, k);
-    put<double>(out, v);
-  }
-  return out;
+  w.value<std::uint64_t>(attrs.size());
+  for (const auto& [k, v] : attrs) w.bytes(k).bytes(v);
+  w.value<std::uint64_t>(numbers.size());
+  for (const auto& [k, v] : numbers) w.bytes(k).value<double>(v);
+  return w.take();
 }
 
 Payload Payload::deserialize(std::string_view bytes) {
-  Reader r{bytes};
+  wire::Reader r(bytes, "payload");
   Payload p;
-  for (auto n = r.get<std::uint64_t>(); n > 0; --n) {
-    std::string name = r.str();
-    const auto type = static_cast<torch::ScalarType>(r.get<std::int32_t>());
-    std::vector<std::int64_t> shape(r.get<std::uint64_t>());
-    for (auto& s : shape) s = r.get<std::int64_t>();
-    const auto data = r.bytes(r.get<std::uint64_t>());
+  for (auto n = r.value<std::uint64_t>(); n > 0; --n) {
+    std::string name = r.string();
+    const auto type = static_cast<torch::ScalarType>(r.value<std::int32_t>());
+    std::vector<std::int64_t> shape(r.value<std::uint64_t>());
+    for (auto& s : shape) s = r.value<std::int64_t>();
+    const auto data = r.bytes();
     auto t = torch::empty(shape, torch::TensorOptions().dtype(type));
     if (static_cast<std::size_t>(t.nbytes()) != data.size()) fail_run("payload: tensor '{}' has the wrong size", name);
     std::memcpy(t.data_ptr(), data.data(), data.size());
     p.tensors[name] = t;
   }
-  for (auto n = r.get<std::uint64_t>(); n > 0; --n) {
-    std::string name = r.str();
-    std::vector<std::string> v(r.get<std::uint64_t>());
-    for (auto& s : v) s = r.str();
+  for (auto n = r.value<std::uint64_t>(); n > 0; --n) {
+    std::string name = r.string();
+    std::vector<std::string> v(r.value<std::uint64_t>());
+    for (auto& s : v) s = r.string();
     p.strings[name] = std::move(v);
   }
-  for (auto n = r.get<std::uint64_t>(); n > 0; --n) {
-    std::string k = r.str();
-    p.attrs[k] = r.str();
+  for (auto n = r.value<std::uint64_t>(); n > 0; --n) {
+    std::string k = r.string();
+    p.attrs[k] = r.string();
   }
-  for (auto n = r.get<std::uint64_t>(); n > 0; --n) {
-    std::string k = r.str();
-    p.numbers[k] = r.get<double>();
+  for (auto n = r.value<std::uint64_t>(); n > 0; --n) {
+    std::string k = r.string();
+    p.numbers[k] = r.value<double>();
   }
   return p;
 }

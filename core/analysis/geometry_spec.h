@@ -1,13 +1,19 @@
 #pragma once
 // The embedding-geometry spec: a sweep's [geometry] table. Local and multiscale intrinsic
-// dimension, correlation and PH0 dimension, volume growth, neighbourhood overlap and the points
-// where strata meet, all computed on one embedding (core/analysis/geometry/geometry.h).
+// dimension, correlation and PH0 dimension, volume growth, neighbourhood overlap, the points
+// where strata meet and (optionally) persistent homology, all computed on one embedding
+// (core/analysis/geometry/geometry.h).
 #include <cstdint>
 #include <vector>
 
 #include "core/spec/fields.h"
 
 namespace strata::analysis {
+
+namespace geometry {
+// Whether this build has GUDHI, which geometry.persistence needs (core/analysis/geometry/persistence.cpp).
+bool persistence_available();
+}  // namespace geometry
 
 struct GeometrySpec {
   bool on = false;                                  // compute the geometry readouts at all
@@ -28,6 +34,9 @@ struct GeometrySpec {
   std::int64_t boundary_k = 20;                     // neighbours of the mixing and overlap scores
   double boundary_mixing = 0.1;                     // neighbours from other groups that flag a point
   double boundary_id_factor = 2.0;                  // local ID this far (ratio) from its group's median flags it
+  bool persistence = false;                         // H0/H1 persistent homology of each group (GUDHI)
+  std::int64_t persistence_landmarks = 128;         // farthest-point landmarks per group
+  double persistence_loop_factor = 1.2;             // an H1 bar this many spacings long is a loop
   std::uint64_t seed = 0;                           // from [experiment] seed
 
   static const spec::Schema<GeometrySpec>& schema();
@@ -81,11 +90,26 @@ inline const spec::Schema<GeometrySpec>& GeometrySpec::schema() {
                          "a point next to another group whose local ID differs from its group's median by this "
                          "factor is on a boundary (without groups: any such point)",
                          spec::above(1, 1000)))
+        .add(spec::field(&S::persistence, "persistence",
+                         "H0/H1 persistent homology (Vietoris-Rips, GUDHI) of each group's landmarks: bars, the "
+                         "landmarks' spacing and the loops", {}, spec::kIdIfSet))
+        .add(spec::field(&S::persistence_landmarks, "persistence_landmarks",
+                         "persistence: landmarks per group by farthest-point sampling from a seeded point (the "
+                         "filtration holds every triangle of them)", spec::range(10, 256), spec::kIdIfSet))
+        .add(spec::field(&S::persistence_loop_factor, "persistence_loop_factor",
+                         "persistence: an H1 bar at least this many times the landmarks' spacing (their median "
+                         "H0 bar) is counted as a loop of the group; shorter ones are sampling noise (on discs, "
+                         "cubes, spheres and Gaussians of 2 to 8 dimensions, 64 to 200 landmarks, noise bars stay "
+                         "under 0.8 spacings; a flat torus's two loops reach 1.5 to 3.5)",
+                         spec::above(0, 1000), spec::kIdIfSet))
         .add(spec::field(&S::seed, "seed", "from [experiment] seed", {}, spec::kInternal))
         .check([](const S& g, const spec::Reader& r, const std::string& where) {
           if (g.volume_k_hi - g.volume_k_lo < 6)
             r.fail(where, "geometry.volume_k_hi = {} must exceed volume_k_lo = {} by at least 6 (two segments of 3 ranks)",
                    g.volume_k_hi, g.volume_k_lo);
+          if (g.persistence && !geometry::persistence_available())
+            r.fail(where, "geometry.persistence = true needs GUDHI, which this build of strata lacks "
+                          "(install libgudhi-dev and rebuild)");
         });
     return s;
   }();

@@ -177,6 +177,18 @@ std::vector<std::string> Group::children() const {
   return names;
 }
 
+Group::Kind Group::kind(const std::string& name) const {
+  if (!exists(name)) return Kind::none;
+  const hid_t raw = H5Oopen(id(), name.c_str(), H5P_DEFAULT);
+  if (raw < 0) return Kind::none;  // the link's target is missing
+  const Id object(raw, H5Oclose, "open " + where(name));
+  const auto type = H5Iget_type(object.get());
+  if (type == H5I_GROUP) return Kind::group;
+  if (type != H5I_DATASET) return Kind::none;
+  const Id dtype(H5Dget_type(object.get()), H5Tclose, "read the type of " + where(name));
+  return H5Tget_class(dtype.get()) == H5T_STRING ? Kind::strings : Kind::numbers;
+}
+
 void Group::remove(const std::string& name) {
   if (exists(name) && H5Ldelete(id(), name.c_str(), H5P_DEFAULT) < 0) fail_call("cannot delete " + where(name));
 }

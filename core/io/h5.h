@@ -43,6 +43,10 @@ class Group {
   Group open(const std::string& name) const;
   Group require(const std::string& name);      // creates missing groups along a/b/c
   std::vector<std::string> children() const;   // link names in name order
+  // What a child link leads to: nothing (no such link, or a dangling soft link), a group, a
+  // dataset of strings or one of numbers.
+  enum class Kind { none, group, strings, numbers };
+  Kind kind(const std::string& name) const;
   void remove(const std::string& name);
   void soft_link(const std::string& name, const std::string& target);
 

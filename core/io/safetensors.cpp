@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/util/error.h"
+#include "core/util/json_file.h"
 #include "core/util/json_nesting.h"
 
 namespace strata::io {
@@ -189,16 +190,20 @@ void check_no_overlap(const std::map<std::string, TensorEntry>& entries, const s
   }
 }
 
-json read_json_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail_input("{}: cannot open", path.string());
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  check_json_nesting(text, path.string());
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {
-    fail_input("{}: not valid JSON ({})", path.string(), e.what());
-  }
+// The names of a map keyed by tensor name, in order.
+template <class Map>
+std::vector<std::string> names_of(const Map& m) {
+  std::vector<std::string> out;
+  for (const auto& [name, _] : m) out.push_back(name);
+  return out;
+}
+
+// The value for the tensor `name`, or an error naming `where` (the file or snapshot) and it.
+template <class Map>
+const typename Map::mapped_type& named(const Map& m, const std::string& name, const std::filesystem::path& where) {
+  const auto it = m.find(name);
+  if (it == m.end()) fail_input("{}: no tensor named '{}'", where.string(), name);
+  return it->second;
 }
 
 }  // namespace
@@ -242,17 +247,9 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path)
   check_no_overlap(entries_, file);
 }
 
-std::vector<std::string> SafetensorsFile::names() const {
-  std::vector<std::string> out;
-  for (const auto& [name, e] : entries_) out.push_back(name);
-  return out;
-}
+std::vector<std::string> SafetensorsFile::names() const { return names_of(entries_); }
 
-const TensorEntry& SafetensorsFile::entry(const std::string& name) const {
-  auto it = entries_.find(name);
-  if (it == entries_.end()) fail_input("{}: no tensor named '{}'", path_.string(), name);
-  return it->second;
-}
+const TensorEntry& SafetensorsFile::entry(const std::string& name) const { return named(entries_, name, path_); }
 
 torch::Tensor SafetensorsFile::view(const std::string& name) const {
   const TensorEntry& e = entry(name);
@@ -340,16 +337,10 @@ SafetensorsStore::SafetensorsStore(const std::filesystem::path& path) : source_(
   }
 }
 
-std::vector<std::string> SafetensorsStore::names() const {
-  std::vector<std::string> out;
-  for (const auto& [name, f] : where_) out.push_back(name);
-  return out;
-}
+std::vector<std::string> SafetensorsStore::names() const { return names_of(where_); }
 
 const TensorEntry& SafetensorsStore::entry(const std::string& name) const {
-  auto it = where_.find(name);
-  if (it == where_.end()) fail_input("{}: no tensor named '{}'", source_.string(), name);
-  return it->second->entry(name);
+  return named(where_, name, source_)->entry(name);
 }
 
 torch::Tensor SafetensorsStore::view(const std::string& name) const {

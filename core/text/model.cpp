@@ -2,7 +2,7 @@
 
 #include <climits>
 
-#include "core/text/json_access.h"
+#include "core/util/json_access.h"
 #include "core/util/error.h"
 
 namespace strata::text {

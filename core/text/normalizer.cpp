@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "core/text/json_access.h"
+#include "core/util/json_access.h"
 #include "core/text/regex.h"
 #include "core/text/unicode.h"
 #include "core/text/utf8.h"

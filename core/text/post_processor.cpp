@@ -1,6 +1,6 @@
 #include "core/text/post_processor.h"
 
-#include "core/text/json_access.h"
+#include "core/util/json_access.h"
 #include "core/util/error.h"
 
 namespace strata::text {

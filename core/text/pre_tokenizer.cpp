@@ -4,7 +4,7 @@
 #include <functional>
 
 #include "core/text/byte_level.h"
-#include "core/text/json_access.h"
+#include "core/util/json_access.h"
 #include "core/text/regex.h"
 #include "core/text/unicode.h"
 #include "core/text/utf8.h"

@@ -1,28 +1,8 @@
 #include "core/text/snapshot_config.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "core/util/error.h"
-#include "core/util/json_nesting.h"
 
 namespace strata::text {
-
-nlohmann::json read_json_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail_input("{}: cannot open the file", file.string());
-  std::stringstream buf;
-  buf << in.rdbuf();
-  const std::string text = buf.str();
-  check_json_nesting(text, file.string());
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    fail_input("{}: malformed JSON at byte {}: {}", file.string(), e.byte, e.what());
-  } catch (const nlohmann::json::exception& e) {  // e.g. a number beyond any double
-    fail_input("{}: malformed JSON: {}", file.string(), e.what());
-  }
-}
 
 std::optional<std::string> token_content(const nlohmann::json& j) {
   if (j.is_string()) return j.get<std::string>();

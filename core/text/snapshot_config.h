@@ -1,16 +1,15 @@
 #pragma once
 // The small json files beside a tokenizer in a Hugging Face snapshot
-// (tokenizer_config.json, special_tokens_map.json) and json file reading with clear errors.
+// (tokenizer_config.json, special_tokens_map.json); files are read by core/util/json_file.h.
 #include <filesystem>
 #include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
-namespace strata::text {
+#include "core/util/json_file.h"
 
-// Parses a json file; a missing or malformed file is an InputError naming it.
-nlohmann::json read_json_file(const std::filesystem::path& file);
+namespace strata::text {
 
 // The pad token named by tokenizer_config.json, else special_tokens_map.json, in `dir`;
 // `read` receives the file it came from.

@@ -1,7 +1,7 @@
 // Loading tokenizer.json, the single-file format of Hugging Face `tokenizers`.
 #include <climits>
 
-#include "core/text/json_access.h"
+#include "core/util/json_access.h"
 #include "core/text/snapshot_config.h"
 #include "core/text/tokenizer_parts.h"
 #include "core/util/error.h"

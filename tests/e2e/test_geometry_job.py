@@ -95,11 +95,26 @@ strata_table(archive, tmp / "report")  # crossing strata: k-means mixes them (pu
 # The same strata apart from one another: k-means finds them, and their local IDs are the truth's.
 apart = base.replace("scale = 1.0\n", "scale = 1.0\noffset = 8.0\n").replace("scale = 1.5\n", "scale = 1.5\noffset = 8.0\n")
 assert apart.count("offset = 8.0") == 3
-run(apart, tmp / "apart.h5")
+assert apart.rstrip().endswith("ks = [10, 20, 40]")  # [geometry] is the last table
+run(apart + "persistence = true\npersistence_landmarks = 60\n", tmp / "apart.h5")
 strata("report", tmp / "apart.h5", "-o", tmp / "apart-report")
 purity, medians = strata_table(tmp / "apart.h5", tmp / "apart-report")
 assert (purity >= 0.9).all(), purity
 print("local MLE per k-means stratum, strata apart:", np.round(medians, 2), "purity", np.round(purity, 2))
+
+# Persistent homology per true stratum: a disc, a cube and a 3-sphere have no loops; every landmark
+# starts one H0 bar; the report's table says the same as the archive.
+with h5py.File(tmp / "apart.h5", "r") as f:
+    g = f["geometry/synthetic"]
+    loops, count, h0 = g["persistence/loops"][()], g["persistence/landmark_count"][()], g["persistence/h0"][()]
+    spacing, longest = g["persistence/spacing"][()], g["persistence/h1_longest"][()]
+assert (count == 60).all() and (loops == 0).all(), (count, loops)
+assert [int((h0[:, 0] == s).sum()) for s in range(3)] == [60, 60, 60]
+rows = list(csv.DictReader(open(tmp / "apart-report" / "tables" / "geometry_persistence_synthetic.csv")))
+assert [int(r["loops"]) for r in rows] == [0, 0, 0]
+assert np.allclose([float(r["longest H1 bar (spacings)"]) for r in rows], longest / spacing, atol=0.051)
+assert (tmp / "apart-report" / "figures" / "geometry-synthetic-persistence.png").exists()
+print("persistence per stratum: loops", loops.tolist(), "longest H1 bar in spacings", np.round(longest / spacing, 2))
 
 # Another training leaves the geometry as it was: it reads the embedding alone.
 computed, reused = run(base.replace("epochs = 5", "epochs = 6"), archive, "--resume")

@@ -15,6 +15,7 @@
 #include "core/analysis/id_estimators.h"
 #include "core/io/npy.h"
 #include "core/util/error.h"
+#include "tests/tools/json_verbs.h"
 
 namespace {
 
@@ -60,20 +61,7 @@ json run_dimensions(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    if (argc < 2) strata::fail_input("usage: analysis_dump pca|agreement|kmeans|dimensions ARGS...");
-    const std::string verb = argv[1];
-    const std::vector<std::string> args(argv + 2, argv + argc);
-    json out;
-    if (verb == "pca") out = run_pca(args);
-    else if (verb == "agreement") out = run_agreement(args);
-    else if (verb == "kmeans") out = run_kmeans(args);
-    else if (verb == "dimensions") out = run_dimensions(args);
-    else strata::fail_input("analysis_dump: unknown verb '{}'", verb);
-    std::cout << out.dump() << "\n";
-    return 0;
-  } catch (const std::exception& e) {
-    std::cerr << "analysis_dump: " << e.what() << "\n";
-    return 1;
-  }
+  return strata::test::run_verb("analysis_dump", {argv + 1, argv + argc},
+                                {{"pca", run_pca}, {"agreement", run_agreement}, {"kmeans", run_kmeans},
+                                 {"dimensions", run_dimensions}});
 }

@@ -14,6 +14,7 @@
 //   ph0 X.npy N1,N2,.. REPEATS SEED OUT   {sizes, lengths, dimension, slope}; OUT.subsets.npy (concatenated)
 //   overlap A.npy B.npy LABELS.npy K OUT  {data, label, label_balanced}; OUT.data.npy, OUT.label.npy
 //   volume X.npy KLO KHI R OUT            OUT.{slope,slope_small,slope_large,f,violates}.npy for every point
+//   persistence X.npy M FIRST OUT         OUT.{landmarks,h0,h1}.npy: farthest-point landmarks, their Rips bars
 //   geometry X.npy GROUPS.npy|- OUT       the entry point with default settings: {numbers, attrs, tensors
 //                                         (name -> shape), nonfinite (name -> count)}; OUT.<name>.npy
 #include <algorithm>
@@ -31,10 +32,12 @@
 #include "core/analysis/geometry/local_id.h"
 #include "core/analysis/geometry/multiscale_id.h"
 #include "core/analysis/geometry/neighbourhood_overlap.h"
+#include "core/analysis/geometry/persistence.h"
 #include "core/analysis/geometry/ph0_dimension.h"
 #include "core/analysis/geometry/volume_growth.h"
 #include "core/io/npy.h"
 #include "core/util/error.h"
+#include "tests/tools/json_verbs.h"
 
 namespace {
 
@@ -192,6 +195,15 @@ json run_volume(const Args& a) {
   return json::object();
 }
 
+json run_persistence(const Args& a) {
+  need(a, 4, "persistence X.npy M FIRST OUT");
+  const auto X = points(a[0]);
+  const auto landmarks = g::farthest_points(X, std::stoll(a[1]), std::stoll(a[2]));
+  const auto d = g::rips_persistence(g::exact_distances(X.index_select(0, landmarks.to(X.device()))));
+  for (const auto& [name, t] : {std::pair{"landmarks", landmarks}, {"h0", d.h0}, {"h1", d.h1}}) save(a[3], name, t);
+  return json::object();
+}
+
 json run_geometry(const Args& a) {
   need(a, 3, "geometry X.npy GROUPS.npy|- OUT");
   const auto X = strata::io::read_npy(a[0]);
@@ -212,33 +224,16 @@ json run_geometry(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    Args args(argv + 1, argv + argc);
-    if (!args.empty() && args[0].rfind("--device=", 0) == 0) {
-      device = torch::Device(args[0].substr(9));
-      args.erase(args.begin());
-    }
-    if (args.empty()) strata::fail_input("usage: analysis_geometry_dump [--device=D] VERB ARGS...");
-    const std::string verb = args[0];
-    const Args rest(args.begin() + 1, args.end());
-    json out;
-    if (verb == "knn") out = run_knn(rest);
-    else if (verb == "gride") out = run_gride(rest);
-    else if (verb == "twonn_scaling") out = run_twonn_scaling(rest);
-    else if (verb == "local") out = run_local(rest);
-    else if (verb == "id") out = run_id(rest);
-    else if (verb == "corr") out = run_corr(rest);
-    else if (verb == "corrint") out = run_corrint(rest);
-    else if (verb == "mst") out = run_mst(rest);
-    else if (verb == "ph0") out = run_ph0(rest);
-    else if (verb == "overlap") out = run_overlap(rest);
-    else if (verb == "volume") out = run_volume(rest);
-    else if (verb == "geometry") out = run_geometry(rest);
-    else strata::fail_input("analysis_geometry_dump: unknown verb '{}'", verb);
-    std::cout << out.dump() << "\n";
-    return 0;
-  } catch (const std::exception& e) {
-    std::cerr << "analysis_geometry_dump: " << e.what() << "\n";
-    return 1;
+  Args args(argv + 1, argv + argc);
+  std::string device_name = "cpu";
+  if (!args.empty() && args[0].rfind("--device=", 0) == 0) {
+    device_name = args[0].substr(9);
+    args.erase(args.begin());
   }
+  return strata::test::run_verb("analysis_geometry_dump", args,
+                                {{"knn", run_knn}, {"gride", run_gride}, {"twonn_scaling", run_twonn_scaling},
+                                 {"local", run_local}, {"id", run_id}, {"corr", run_corr}, {"corrint", run_corrint},
+                                 {"mst", run_mst}, {"ph0", run_ph0}, {"overlap", run_overlap}, {"volume", run_volume},
+                                 {"persistence", run_persistence}, {"geometry", run_geometry}},
+                                [&] { device = torch::Device(device_name); });
 }

@@ -4,12 +4,15 @@
 #include <cmath>
 #include <limits>
 
+#include <fmt/ranges.h>
+
 #include "core/analysis/geometry/boundary.h"
 #include "core/analysis/geometry/correlation_dimension.h"
 #include "core/analysis/geometry/knn.h"
 #include "core/analysis/geometry/local_id.h"
 #include "core/analysis/geometry/multiscale_id.h"
 #include "core/analysis/geometry/neighbourhood_overlap.h"
+#include "core/analysis/geometry/persistence.h"
 #include "core/analysis/geometry/ph0_dimension.h"
 #include "core/analysis/geometry/volume_growth.h"
 #include "core/util/error.h"
@@ -22,6 +25,8 @@ namespace g = geometry;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Below this many distinct points no neighbour statistic means anything.
 constexpr std::int64_t kMinPoints = 20;
+// Below this many points a group's persistence diagram says nothing about its shape.
+constexpr std::int64_t kMinPersistencePoints = 10;
 // A share of duplicate rows above which the readouts describe far fewer points than were given.
 constexpr double kDuplicateShare = 0.1;
 
@@ -200,6 +205,62 @@ void ph0(const Points& p, const GeometrySpec& spec, Out& out) {
   if (!r.flag.empty()) out.flag("ph0", r.flag);
 }
 
+// One group's bars with the group index as a first column: [bars, 3] (group, birth, death).
+torch::Tensor with_group(const torch::Tensor& bars, std::int64_t group) {
+  return torch::cat({torch::full({bars.size(0), 1}, static_cast<double>(group), torch::kFloat64), bars}, 1);
+}
+
+// Per group: farthest-point landmarks, their Rips bars up to H1, and what the bars say: the
+// landmarks' spacing (median finite H0 bar, the scale below which everything is sampling) and the
+// H1 bars long against it (loops of the group itself).
+void persistence(const Points& p, const GeometrySpec& spec, Out& out) {
+  if (!spec.persistence) return;
+  const auto groups = p.groups.defined() ? p.groups : torch::zeros({p.X.size(0)}, torch::kInt64);
+  const auto nan = [&] { return torch::full({p.G}, kNaN, torch::kFloat64); };
+  auto spacing = nan(), longest = nan(), second = nan();
+  auto loops = torch::zeros({p.G}, torch::kInt64), count = torch::zeros({p.G}, torch::kInt64);
+  std::vector<torch::Tensor> landmarks, owners, h0, h1;
+  std::vector<std::int64_t> small;
+  for (std::int64_t g = 0; g < p.G; ++g) {
+    const auto members = (groups == g).nonzero().select(1, 0);
+    if (members.numel() < kMinPersistencePoints) {
+      small.push_back(g);
+      continue;
+    }
+    const auto first = g::seeded_subset(members.numel(), 1, derive(spec.seed, 5) + static_cast<std::uint64_t>(g))[0].item<std::int64_t>();
+    const auto chosen = members.index({g::farthest_points(p.X.index_select(0, members.to(p.X.device())), spec.persistence_landmarks, first)});
+    const auto d = g::rips_persistence(g::exact_distances(p.X.index_select(0, chosen.to(p.X.device()))));
+    const auto joins = d.h0.select(1, 1);
+    spacing[g] = joins.index({torch::isfinite(joins)}).median();
+    const auto life = d.h1.select(1, 1) - d.h1.select(1, 0);  // longest first
+    longest[g] = life.numel() > 0 ? life[0].item<double>() : 0.0;
+    second[g] = life.numel() > 1 ? life[1].item<double>() : 0.0;
+    loops[g] = (life >= spec.persistence_loop_factor * spacing[g]).sum();
+    count[g] = chosen.numel();
+    landmarks.push_back(chosen);
+    owners.push_back(torch::full({chosen.numel()}, g, torch::kInt64));
+    h0.push_back(with_group(d.h0, g));
+    h1.push_back(with_group(d.h1, g));
+  }
+  if (!small.empty())
+    out.flag("persistence", fmt::format("groups {} have fewer than {} points: no bars (NaN)", fmt::join(small, ", "), kMinPersistencePoints));
+  if (landmarks.empty()) return;
+  out.tensors("persistence", {
+      {"landmarks", torch::cat(landmarks), "analysed points used as landmarks, group by group in the order farthest-point sampling chose them"},
+      {"landmark_groups", torch::cat(owners), "the group index of each landmark"},
+      {"landmark_count", count, "landmarks per group (persistence_landmarks, or the whole group when smaller) [group]"},
+      {"h0", torch::cat(h0), "H0 bars of each group's Vietoris-Rips filtration [bar, (group, birth, death)], longest first; "
+                            "one per group has death inf"},
+      {"h1", torch::cat(h1), "H1 bars (loops, Z/2 coefficients) [bar, (group, birth, death)], longest first"},
+      {"spacing", spacing, "median finite H0 bar: the landmarks' typical spacing, the scale of sampling noise [group]"},
+      {"h1_longest", longest, "the longest H1 bar's length (death - birth; 0 without any) [group]"},
+      {"h1_second", second, "the second longest H1 bar's length (0 without one) [group]"},
+      {"h1_longest_rel", longest / spacing, "the longest H1 bar over the spacing: at least persistence_loop_factor "
+                                           "for a loop of the group itself [group]"},
+      {"loops", loops, "H1 bars at least persistence_loop_factor times the spacing: the group's loops [group]"}});
+  out.number("persistence/loop_factor", spec.persistence_loop_factor, "persistence_loop_factor: the H1 bar, in spacings, counted as a loop");
+}
+
 void boundary(const Points& p, const g::Knn& nn, const GeometrySpec& spec, Out& out) {
   const auto k = std::min(spec.boundary_k, nn.indices.size(1));
   if (k < 3) return out.flag("boundary", "too few neighbours (3 needed)");
@@ -239,6 +300,7 @@ GeometryResult embedding_geometry(const torch::Tensor& X, const torch::Tensor& g
   correlation(p, nn, spec, out);
   volume(p, spec, out);
   ph0(p, spec, out);
+  persistence(p, spec, out);
   boundary(p, nn, spec, out);
   result.neighbours = nn.indices;
   return result;

@@ -1,7 +1,8 @@
 #pragma once
 // One embedding's geometry, every readout of core/analysis/geometry/ at once: the pointwise
 // local IDs and their summary per group, Gride and TwoNN-decimation scaling, the correlation
-// and PH0 dimensions, volume growth, the label overlap and the points where groups meet.
+// and PH0 dimensions, volume growth, the label overlap, the points where groups meet and, when
+// asked for, each group's persistent homology.
 #include <torch/torch.h>
 
 #include <map>

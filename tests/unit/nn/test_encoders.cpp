@@ -180,24 +180,22 @@ TEST_CASE("encoders: snapshots that do not fit fail with the file and the place"
     CHECK(contains(msg, (dir / "config.json").string()));
     CHECK(contains(msg, "model_type 't5' is not supported"));
   }
-  SECTION("config and weights disagree") {
+  // The message of loading the snapshot once config.json's `key` says `value`.
+  const auto with_config = [&](const char* key, int value) {
     std::ifstream in(dir / "config.json");
     nlohmann::json cfg = nlohmann::json::parse(in);
-    cfg["intermediate_size"] = 96;
+    cfg[key] = value;
     strata::test::write_config(dir, cfg);
-    const std::string msg = input_error([&] { strata::nn::load_encoder(dir, "fp32", torch::kCPU); });
-    INFO(msg);
-    CHECK(contains(msg, "tensor 'encoder.layer.0.intermediate.dense.weight' has shape [128, 64] but "
-                        "config.json implies [96, 64]"));
+    return input_error([&] { strata::nn::load_encoder(dir, "fp32", torch::kCPU); });
+  };
+  SECTION("config and weights disagree") {
+    CHECK_THAT(with_config("intermediate_size", 96),
+               strata::test::HasSubstring("tensor 'encoder.layer.0.intermediate.dense.weight' has shape [128, 64] but "
+                                          "config.json implies [96, 64]"));
   }
   SECTION("more layers than weights") {
-    std::ifstream in(dir / "config.json");
-    nlohmann::json cfg = nlohmann::json::parse(in);
-    cfg["num_hidden_layers"] = 3;
-    strata::test::write_config(dir, cfg);
-    const std::string msg = input_error([&] { strata::nn::load_encoder(dir, "fp32", torch::kCPU); });
-    INFO(msg);
-    CHECK(contains(msg, "missing tensor 'encoder.layer.2.attention.self.query.weight'"));
+    CHECK_THAT(with_config("num_hidden_layers", 3),
+               strata::test::HasSubstring("missing tensor 'encoder.layer.2.attention.self.query.weight'"));
   }
   SECTION("unknown dtype") {
     CHECK(contains(input_error([&] { strata::nn::load_encoder(dir, "int4", torch::kCPU); }),

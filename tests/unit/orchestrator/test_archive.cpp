@@ -17,6 +17,14 @@ fs::path tmpdir(const std::string& name) { return test::scratch_dir("archive-" +
 void put(Archive& a, const std::string& object, const std::string& id, float v) {
   a.commit(object, id, {{"v", v}}, [&](io::h5::Group& g) { g.write("data", torch::full({3}, v)); });
 }
+
+// What a writer killed mid-write can leave: here, the file cut in half.
+void cut_in_half(const fs::path& file) { fs::resize_file(file, fs::file_size(file) / 2); }
+
+torch::Tensor read_back(const fs::path& file, const std::string& name) {
+  io::h5::File f(file, io::h5::File::Mode::read);
+  return f.root().read(name);
+}
 }  // namespace
 
 TEST_CASE("committed results are done, and conflicts are refused", "[archive]") {
@@ -110,7 +118,7 @@ TEST_CASE("a damaged journal entry is set aside and the others still count", "[a
     put(a, "/runs/r2", "id2", 2.f);
   }
   const fs::path second = d / "a.h5.journal" / "00000002.h5";
-  fs::resize_file(second, fs::file_size(second) / 2);
+  cut_in_half(second);
   { std::ofstream(d / "a.h5.journal" / "00000003.h5.tmp") << "left by a crash"; }
   fs::remove(d / "a.h5");  // rebuilt from what the journal still holds
   Archive a(d / "a.h5", true, "sweep");
@@ -131,14 +139,12 @@ TEST_CASE("a damaged archive is rebuilt from its journal with nothing lost", "[a
     put(a, "/runs/r1", "id1", 1.f);
     put(a, "/runs/r2", "id2", 2.f);
   }
-  // A writer killed mid-write can leave anything: here, the file cut in half.
-  fs::resize_file(d / "a.h5", fs::file_size(d / "a.h5") / 2);
+  cut_in_half(d / "a.h5");
   Archive a(d / "a.h5", true, "sweep");
   CHECK(a.done("/runs/r1", "id1"));  // from the journal, before anything is written
   CHECK(a.done("/runs/r2", "id2"));
   a.start();
-  io::h5::File f(d / "a.h5", io::h5::File::Mode::read);
-  CHECK(torch::equal(f.root().read("runs/r2/data"), torch::full({3}, 2.f)));
+  CHECK(torch::equal(read_back(d / "a.h5", "runs/r2/data"), torch::full({3}, 2.f)));
 }
 
 TEST_CASE("a journal entry missing from the archive is merged on open", "[archive]") {
@@ -175,13 +181,12 @@ TEST_CASE("results committed together make one journal entry and come back whole
   for (const auto& e : fs::directory_iterator(d / "a.h5.journal")) entries += e.path().extension() == ".h5";
   CHECK(entries == 1);
   // Rebuilt from that one entry: both objects, with the link.
-  fs::resize_file(d / "a.h5", fs::file_size(d / "a.h5") / 2);
+  cut_in_half(d / "a.h5");
   Archive a(d / "a.h5", true, "sweep");
   a.start();
   CHECK(a.done("/trained/t1", "id1"));
   CHECK(a.done("/runs/r1", "id2"));
-  io::h5::File f(d / "a.h5", io::h5::File::Mode::read);
-  CHECK(torch::equal(f.root().read("runs/r1/trained/data"), torch::full({3}, 1.f)));
+  CHECK(torch::equal(read_back(d / "a.h5", "runs/r1/trained/data"), torch::full({3}, 1.f)));
 }
 
 TEST_CASE("a result committed again is read from its newest journal entry", "[archive]") {
