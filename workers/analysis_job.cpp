@@ -4,6 +4,7 @@
 // synthetic space, the truth beside them. The analysis job (a run): the paper's Table 2 and what
 // it needs to be read with confidence: gating-weighted sparsity, entropies, gating by stratum and
 // by domain, their intervals, and whether the model's readouts can be informative at all.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -14,6 +15,7 @@
 #include "core/moe/input_transform.h"
 #include "core/util/crash_point.h"
 #include "core/util/error.h"
+#include "core/util/host_memory.h"
 #include "core/util/log.h"
 #include "workers/jobs.h"
 
@@ -184,6 +186,10 @@ Payload run_strata(const analysis::AnalysisSpec& job, const StrataInputs& in) {
   const std::int64_t S = job.strata;
   if (in.X.dim() != 2 || in.X.size(0) == 0) fail_input("analysis: the embedding holds no points");
   if (S > in.X.size(0)) fail_input("analysis: {} strata asked for but only {} points", S, in.X.size(0));
+  // Every estimator reads a float64 copy of the points (and k-means one of its features).
+  const auto width = std::max(in.X.size(1), in.features.dim() == 2 ? in.features.size(1) : 0);
+  check_host_memory(8.0 * static_cast<double>(in.X.size(0)) * static_cast<double>(width), host_memory_bytes(),
+                    fmt::format("analysing {} x {} points", in.X.size(0), width), "an embedding of fewer rows");
   const auto strata = strata_of(job, in);
   Payload p;
   p.tensors["out/strata"] = strata;

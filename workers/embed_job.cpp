@@ -15,6 +15,7 @@
 #include "core/text/tokenizer.h"
 #include "core/util/error.h"
 #include "core/util/hash.h"
+#include "core/util/host_memory.h"
 #include "core/util/log.h"
 #include "workers/jobs.h"
 
@@ -88,6 +89,11 @@ Payload text_model(const nn::EmbedSpec& job, const Corpus& corpus, torch::Device
   LoadedModel& m = load_model(job, device);
   nn::EmbedOptions opt = job.options();
   opt.layers = job.layers.resolve(m.encoder->num_layers());
+  const auto texts = static_cast<std::int64_t>(corpus.size()) / std::max<std::int64_t>(job.shards, 1);
+  check_host_memory(job.output_bytes(texts, m.encoder->hidden_size(), opt.layers.size()), host_memory_bytes(),
+                    fmt::format("embedding {} ({} texts x {} features x {} layers)", job.name, texts,
+                                m.encoder->hidden_size(), opt.layers.size()),
+                    "keep fewer layers, set a smaller token_rows, or embed in [cluster] embed_shards");
   Payload p;
   if (job.shards <= 1) {
     put_rows(job, *m.encoder, nn::embed_texts(*m.encoder, *m.tokenizer, corpus.text, opt, device), p);

@@ -6,13 +6,12 @@
 
 #include <chrono>
 
-#include <unistd.h>
-
 #include "core/moe/authors_model.h"
 #include "core/moe/input_transform.h"
 #include "core/moe/paper_model.h"
 #include "core/util/crash_point.h"
 #include "core/util/error.h"
+#include "core/util/host_memory.h"
 #include "core/util/log.h"
 
 namespace strata::moe {
@@ -49,9 +48,7 @@ torch::Tensor checked_labels(const torch::Tensor& labels, const MoeConfig& cfg, 
 // What training may use: the host's physical memory on the CPU. On a GPU the bound is not
 // checked here (0): the caching allocator reports what it could not allocate.
 double available_memory(torch::Device device) {
-  if (!device.is_cpu()) return 0;
-  const long pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && size > 0 ? static_cast<double>(pages) * static_cast<double>(size) : 0;
+  return device.is_cpu() ? host_memory_bytes() : 0;
 }
 
 torch::Tensor host_copy(const torch::Tensor& t) { return t.detach().to(torch::kCPU).contiguous().clone(); }

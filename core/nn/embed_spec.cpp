@@ -1,11 +1,19 @@
 #include "core/nn/embed_spec.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "core/nn/pooling.h"
 #include "core/spec/fields.h"
 
 namespace strata::nn {
+
+double EmbedSpec::output_bytes(std::int64_t texts, std::int64_t hidden, std::size_t layers) const {
+  // Token rows are not known before tokenizing; every text has at least one.
+  double rows = static_cast<double>(texts);
+  if (pooling == "tokens" && token_rows > 0) rows = std::min(rows, static_cast<double>(token_rows));
+  return 4.0 * rows * static_cast<double>(hidden) * static_cast<double>(layers);
+}
 
 EmbedOptions EmbedSpec::options() const {
   EmbedOptions opt;

@@ -53,6 +53,9 @@ struct EmbedSpec {
   // A synthetic space's payload holds its true strata (`truth`, `truth_dim`); no other does.
   bool has_truth() const { return kind == "synthetic"; }
   EmbedOptions options() const;
+  // The host memory its vectors take at least: float32 [rows, hidden] per layer kept, rows = the
+  // texts (with pooling "tokens": one or more per text, at most token_rows).
+  double output_bytes(std::int64_t texts, std::int64_t hidden, std::size_t layers) const;
   static const spec::Schema<EmbedSpec>& schema();  // [[model]]
 };
 
