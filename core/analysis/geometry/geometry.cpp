@@ -210,6 +210,20 @@ torch::Tensor with_group(const torch::Tensor& bars, std::int64_t group) {
   return torch::cat({torch::full({bars.size(0), 1}, static_cast<double>(group), torch::kFloat64), bars}, 1);
 }
 
+// One group's persistence: its landmarks (analysed-point indices) and their Rips bars.
+struct GroupBars {
+  torch::Tensor landmarks;
+  g::Diagram bars;
+};
+
+GroupBars group_persistence(const Points& p, const torch::Tensor& members, const GeometrySpec& spec, std::int64_t group) {
+  const auto seed = derive(spec.seed, 5) + static_cast<std::uint64_t>(group);
+  const auto first = g::seeded_subset(members.numel(), 1, seed)[0].item<std::int64_t>();
+  const auto of_group = p.X.index_select(0, members.to(p.X.device()));
+  const auto chosen = members.index({g::farthest_points(of_group, spec.persistence_landmarks, first)});
+  return {chosen, g::rips_persistence(g::exact_distances(p.X.index_select(0, chosen.to(p.X.device()))))};
+}
+
 // Per group: farthest-point landmarks, their Rips bars up to H1, and what the bars say: the
 // landmarks' spacing (median finite H0 bar, the scale below which everything is sampling) and the
 // H1 bars long against it (loops of the group itself).
@@ -227,9 +241,7 @@ void persistence(const Points& p, const GeometrySpec& spec, Out& out) {
       small.push_back(g);
       continue;
     }
-    const auto first = g::seeded_subset(members.numel(), 1, derive(spec.seed, 5) + static_cast<std::uint64_t>(g))[0].item<std::int64_t>();
-    const auto chosen = members.index({g::farthest_points(p.X.index_select(0, members.to(p.X.device())), spec.persistence_landmarks, first)});
-    const auto d = g::rips_persistence(g::exact_distances(p.X.index_select(0, chosen.to(p.X.device()))));
+    const auto [chosen, d] = group_persistence(p, members, spec, g);
     const auto joins = d.h0.select(1, 1);
     spacing[g] = joins.index({torch::isfinite(joins)}).median();
     const auto life = d.h1.select(1, 1) - d.h1.select(1, 0);  // longest first
@@ -243,14 +255,16 @@ void persistence(const Points& p, const GeometrySpec& spec, Out& out) {
     h1.push_back(with_group(d.h1, g));
   }
   if (!small.empty())
-    out.flag("persistence", fmt::format("groups {} have fewer than {} points: no bars (NaN)", fmt::join(small, ", "), kMinPersistencePoints));
+    out.flag("persistence", fmt::format("groups {} have fewer than {} points: no bars (NaN)", fmt::join(small, ", "),
+                                        kMinPersistencePoints));
   if (landmarks.empty()) return;
   out.tensors("persistence", {
-      {"landmarks", torch::cat(landmarks), "analysed points used as landmarks, group by group in the order farthest-point sampling chose them"},
+      {"landmarks", torch::cat(landmarks),
+       "analysed points used as landmarks, group by group in the order farthest-point sampling chose them"},
       {"landmark_groups", torch::cat(owners), "the group index of each landmark"},
       {"landmark_count", count, "landmarks per group (persistence_landmarks, or the whole group when smaller) [group]"},
-      {"h0", torch::cat(h0), "H0 bars of each group's Vietoris-Rips filtration [bar, (group, birth, death)], longest first; "
-                            "one per group has death inf"},
+      {"h0", torch::cat(h0), "H0 bars of each group's Vietoris-Rips filtration [bar, (group, birth, death)], longest "
+                            "first; one per group has death inf"},
       {"h1", torch::cat(h1), "H1 bars (loops, Z/2 coefficients) [bar, (group, birth, death)], longest first"},
       {"spacing", spacing, "median finite H0 bar: the landmarks' typical spacing, the scale of sampling noise [group]"},
       {"h1_longest", longest, "the longest H1 bar's length (death - birth; 0 without any) [group]"},
@@ -258,7 +272,8 @@ void persistence(const Points& p, const GeometrySpec& spec, Out& out) {
       {"h1_longest_rel", longest / spacing, "the longest H1 bar over the spacing: at least persistence_loop_factor "
                                            "for a loop of the group itself [group]"},
       {"loops", loops, "H1 bars at least persistence_loop_factor times the spacing: the group's loops [group]"}});
-  out.number("persistence/loop_factor", spec.persistence_loop_factor, "persistence_loop_factor: the H1 bar, in spacings, counted as a loop");
+  out.number("persistence/loop_factor", spec.persistence_loop_factor,
+             "persistence_loop_factor: the H1 bar, in spacings, counted as a loop");
 }
 
 void boundary(const Points& p, const g::Knn& nn, const GeometrySpec& spec, Out& out) {
