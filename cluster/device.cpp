@@ -6,7 +6,10 @@
 #include <cstdlib>
 #include <thread>
 
-#if __has_include(<c10/cuda/CUDACachingAllocator.h>)
+#include "core/util/host_memory.h"
+
+#if __has_include(<c10/cuda/CUDACachingAllocator.h>) && __has_include(<ATen/cuda/CUDAContextLight.h>)
+#include <ATen/cuda/CUDAContextLight.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #define STRATA_CUDA_ALLOCATOR 1
 #endif
@@ -47,6 +50,28 @@ void share_gpu(torch::Device device, int sharers) {
   (void)torch::empty({1}, torch::TensorOptions().device(device));  // the allocator exists once CUDA is in use
   c10::cuda::CUDACachingAllocator::setMemoryFraction(1.0 / sharers, device.has_index() ? device.index() : 0);
 #endif
+}
+
+double device_memory_bytes(torch::Device device) {
+  if (device.is_cpu()) return host_memory_bytes();
+#ifdef STRATA_CUDA_ALLOCATOR
+  if (device.is_cuda()) {
+    const auto index = device.has_index() ? device.index() : c10::DeviceIndex{0};
+    const double total = static_cast<double>(at::cuda::getDeviceProperties(index)->totalGlobalMem);
+    auto* allocator = c10::cuda::CUDACachingAllocator::get();
+    if (allocator == nullptr || !allocator->initialized()) return total;
+    const auto stats = allocator->getDeviceStats(index);
+    const auto in_use = static_cast<double>(
+        stats.allocated_bytes[static_cast<std::size_t>(c10::CachingAllocator::StatType::AGGREGATE)].current);
+    return std::max(0.0, total * allocator->getMemoryFraction(index) - in_use);
+  }
+#endif
+  return 0;
+}
+
+void check_device_memory(double need, torch::Device device, const std::string& what, const std::string& advice) {
+  if (device.is_cpu()) return check_host_memory(need, device_memory_bytes(device), what, advice);
+  check_memory(need, device_memory_bytes(device), what, "GPU memory", device.str(), advice);
 }
 
 }  // namespace strata::cluster

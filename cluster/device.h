@@ -23,4 +23,14 @@ int threads_per_worker(int workers_on_node);
 // memory") instead of starving the others. No effect on the CPU or for one worker.
 void share_gpu(torch::Device device, int sharers);
 
+// What a job on `device` may allocate there, in bytes: on a GPU its memory times this process's
+// share (share_gpu) less what this process holds there now; on the CPU the host's physical
+// memory. 0 where it cannot be told (then nothing is refused).
+double device_memory_bytes(torch::Device device);
+
+// Refuses (InputError, with the numbers) a job whose lower bound `need` exceeds what `device`
+// offers (device_memory_bytes), before it allocates: "<what> needs at least X GiB of GPU memory,
+// but cuda:0 has Y GiB (<advice>)".
+void check_device_memory(double need, torch::Device device, const std::string& what, const std::string& advice);
+
 }  // namespace strata::cluster

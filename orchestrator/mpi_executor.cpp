@@ -10,35 +10,9 @@
 #include "core/util/log.h"
 #include "core/util/wire.h"
 #include "orchestrator/heartbeat.h"
+#include "orchestrator/job_messages.h"
 
 namespace strata {
-
-namespace {
-
-std::string encode_outcome(const Outcome& o) {
-  wire::Writer w;
-  w.bytes(o.object).value(o.ok).value(o.input_error).value(o.group_failure).value(o.seconds).bytes(o.error);
-  w.bytes(o.ok ? o.payload.serialize() : std::string()).value<std::int32_t>(o.inputs_held);
-  return w.take();
-}
-
-Outcome decode_outcome(const cluster::Message& m) {
-  wire::Reader r(m.bytes, fmt::format("outcome from rank {}", m.source));
-  Outcome o;
-  o.object = r.string();
-  o.ok = r.value<bool>();
-  o.input_error = r.value<bool>();
-  o.group_failure = r.value<bool>();
-  o.seconds = r.value<double>();
-  o.error = r.string();
-  const auto payload = r.bytes();
-  if (o.ok) o.payload = workers::Payload::deserialize(payload);
-  o.inputs_held = r.value<std::int32_t>();
-  o.rank = m.source;
-  return o;
-}
-
-}  // namespace
 
 MpiExecutor::MpiExecutor(cluster::MpiComm& world, double job_timeout_s, double heartbeat_s, double heartbeat_timeout_s)
     : world_(world),
@@ -68,20 +42,16 @@ bool MpiExecutor::has_room(const workers::JobRequest& r) const { return placemen
 
 void MpiExecutor::send_job(int rank, const workers::JobRequest& r, const std::string& request,
                            const std::string& group, const InputLoader& load) {
-  wire::Writer msg;
-  msg.bytes(request).bytes(group);
+  JobMessage msg{request, group, placement_.take_drops(rank), {}};
   // The objects this rank may forget, then the inputs it lacks, each with its payload.
-  const auto drops = placement_.take_drops(rank);
-  msg.value<std::uint64_t>(drops.size());
-  for (const auto& object : drops) msg.bytes(object);
   for (const auto& [role, in] : r.inputs) {
     if (placement_.holds(rank, in)) continue;
-    msg.bytes(in).bytes(load(in).serialize());
+    msg.inputs.emplace_back(in, load(in));
     placement_.hold(rank, in);
   }
   // Posted, not waited for: a busy worker takes a queued job only when its running one ends,
   // and one that froze never does.
-  world_.post_message(rank, mpi_tags::job, msg.take());
+  world_.post_message(rank, mpi_tags::job, msg.encode());
 }
 
 int MpiExecutor::submit(const workers::JobRequest& r, const InputLoader& load) {
@@ -145,7 +115,7 @@ std::optional<Outcome> MpiExecutor::take(const cluster::Message& m) {
     log::warn("rank {} sent a result after it was given up; ignored", m.source);
     return std::nullopt;
   }
-  auto o = decode_outcome(m);
+  auto o = decode_outcome(m.bytes, m.source);
   const auto it = running_.find(m.source);
   const int leader = it == running_.end() ? m.source : it->second.leader;
   if (it != running_.end()) running_.erase(it);
@@ -295,16 +265,13 @@ void worker_loop(cluster::MpiComm& world, const cluster::MpiComm& workers, torch
     {
       // From unpacking the inputs until the reply is ready; the reply goes after it stopped.
       const Heartbeat::Scope beating(heartbeat);
-      wire::Reader r(m.bytes, "job message from rank 0");
-      const auto request = workers::JobRequest::deserialize(r.string());
-      const auto group = r.string();
-      for (auto drops = r.value<std::uint64_t>(); drops > 0; --drops) held.erase(r.string());
-      while (!r.done()) {
-        std::string object = r.string();
-        held[object] = workers::Payload::deserialize(r.bytes());
-      }
+      auto msg = JobMessage::decode(m.bytes, "job message from rank 0");
+      const auto request = workers::JobRequest::deserialize(msg.request);
+      const auto& group = msg.group;
+      for (const auto& object : msg.drops) held.erase(object);
+      for (auto& [object, payload] : msg.inputs) held[object] = std::move(payload);
       auto outcome = group.empty() ? run_here(request, held, device)
-                                   : run_in_group(workers, nlohmann::json::parse(group), request, held, device);
+                                   : run_in_group(workers, workers::parse_message_json(group, "job group"), request, held, device);
       outcome.inputs_held = static_cast<int>(held.size());
       reply = encode_outcome(outcome);
     }

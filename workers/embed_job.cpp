@@ -7,9 +7,11 @@
 
 #include <fmt/ranges.h>
 
+#include "cluster/device.h"
 #include "core/analysis/analysis.h"
 #include "core/io/h5.h"
 #include "core/io/npy.h"
+#include "core/io/safetensors.h"
 #include "core/nn/embed_shards.h"
 #include "core/nn/encoder.h"
 #include "core/text/tokenizer.h"
@@ -37,6 +39,39 @@ struct LoadedModel {
   std::string weights_hash;
 };
 
+// A transformer block's tensor ("encoder.layer.3.", "h.3.", "model.layers.3."): every
+// architecture loads all of them, whatever else a snapshot holds (heads it never reads).
+bool block_tensor(const std::string& name) {
+  std::vector<std::string> parts;
+  for (std::size_t at = 0; at <= name.size();) {
+    const auto dot = std::min(name.find('.', at), name.size());
+    parts.push_back(name.substr(at, dot - at));
+    at = dot + 1;
+  }
+  for (std::size_t i = 0; i + 1 < parts.size(); ++i)
+    if ((parts[i] == "layer" || parts[i] == "layers" || parts[i] == "h") && !parts[i + 1].empty() &&
+        parts[i + 1].find_first_not_of("0123456789") == std::string::npos)
+      return true;
+  return false;
+}
+
+// Refuses a model whose transformer blocks alone, in the dtype it computes in, exceed what
+// `device` may allocate (a lower bound: embeddings, activations and the rest come on top).
+void check_model_memory(const nn::EmbedSpec& job, torch::Device device) {
+  if (device.is_cpu()) return;  // the weights are memory-mapped there, and converted block by block
+  const io::SafetensorsStore store(job.path);
+  const double element = static_cast<double>(c10::elementSize(nn::parse_dtype(job.dtype)));
+  double need = 0;
+  for (const auto& name : store.names()) {
+    if (!block_tensor(name)) continue;
+    double n = 1;
+    for (auto d : store.entry(name).shape) n *= static_cast<double>(d);
+    need += n * element;
+  }
+  cluster::check_device_memory(need, device, fmt::format("model {} ({} weights)", job.name, job.dtype),
+                               "embed in bf16, or on a GPU with more memory");
+}
+
 LoadedModel& load_model(const nn::EmbedSpec& job, torch::Device device) {
   // Never destroyed: freeing device memory after the CUDA runtime has shut down at exit fails.
   static auto& held = *new LoadedModel;
@@ -46,6 +81,7 @@ LoadedModel& load_model(const nn::EmbedSpec& job, torch::Device device) {
   if (!std::filesystem::is_directory(job.path))
     fail_input("{}: model snapshot folder not found", job.path.string());
   held.tokenizer = text::Tokenizer::from_dir(job.path);
+  check_model_memory(job, device);
   held.encoder = nn::load_encoder(job.path, job.dtype, device);
   held.weights_hash = nn::weights_hash(job.path);
   held.key = key;

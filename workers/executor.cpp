@@ -136,17 +136,49 @@ std::string JobRequest::serialize() const {
   return j.dump();
 }
 
+nlohmann::json parse_message_json(std::string_view text, const std::string& what) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    fail_run("{}: not JSON ({})", what, e.what());
+  }
+}
+
+namespace {
+
+const nlohmann::json& member(const nlohmann::json& j, const char* key, const char* what) {
+  if (!j.is_object() || !j.contains(key)) fail_run("job request: {} '{}' missing", what, key);
+  return j.at(key);
+}
+
+std::string string_member(const nlohmann::json& j, const char* key) {
+  const auto& v = member(j, key, "string");
+  if (!v.is_string()) fail_run("job request: '{}' is not a string", key);
+  return v.get<std::string>();
+}
+
+}  // namespace
+
 JobRequest JobRequest::deserialize(const std::string& bytes) {
-  const auto j = nlohmann::json::parse(bytes);
+  const auto j = parse_message_json(bytes, "job request");
   JobRequest r;
-  r.object = j.at("object");
-  r.id = j.at("id");
-  r.kind = j.at("kind");
-  r.spec = j.at("spec");
-  for (const auto& i : j.at("inputs")) r.inputs.push_back({i.at(0), i.at(1)});
-  r.cost = j.at("cost");
-  r.affinity = j.at("affinity");
-  r.ranks = j.at("ranks");
+  r.object = string_member(j, "object");
+  r.id = string_member(j, "id");
+  r.kind = string_member(j, "kind");
+  r.spec = member(j, "spec", "object");
+  r.affinity = string_member(j, "affinity");
+  for (const auto& i : member(j, "inputs", "list")) {
+    if (!i.is_array() || i.size() != 2 || !i[0].is_string() || !i[1].is_string())
+      fail_run("job request: an input is not a [role, object] pair");
+    r.inputs.push_back({i[0].get<std::string>(), i[1].get<std::string>()});
+  }
+  const auto& cost = member(j, "cost", "number");
+  if (!cost.is_number()) fail_run("job request: 'cost' is not a number");
+  r.cost = cost.get<double>();
+  const auto& ranks = member(j, "ranks", "integer");
+  if (!ranks.is_number_integer() || ranks.get<std::int64_t>() < 1 || ranks.get<std::int64_t>() > (1 << 20))
+    fail_run("job request: 'ranks' is not a rank count");
+  r.ranks = static_cast<int>(ranks.get<std::int64_t>());
   return r;
 }
 

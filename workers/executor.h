@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -42,6 +43,9 @@ struct JobRequest {
 };
 
 using Inputs = std::map<std::string, Payload>;  // archive object -> its payload
+
+// JSON from another rank; RunError naming `what` where it is not JSON.
+nlohmann::json parse_message_json(std::string_view text, const std::string& what);
 
 // Runs one job. Throws InputError for bad input (not worth retrying), anything else for
 // failures that another attempt may not repeat. `group`: the ranks that train a train job

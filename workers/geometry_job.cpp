@@ -8,6 +8,7 @@
 #include "core/analysis/geometry/knn.h"
 #include "core/analysis/geometry/neighbourhood_overlap.h"
 #include "core/util/error.h"
+#include "core/util/host_memory.h"
 #include "workers/jobs.h"
 
 namespace strata::workers {
@@ -47,11 +48,24 @@ std::vector<std::string> overlaps(const analysis::GeometrySpec& job, const torch
   return names;
 }
 
+// A lower bound of what the readouts hold at once on the host: the float64 copy of the (at most
+// max_points) points and the neighbour table (distances and indices) of the largest rank read.
+double geometry_bytes(const analysis::GeometrySpec& job, std::int64_t N, std::int64_t L) {
+  const double n = static_cast<double>(std::min(N, job.max_points));
+  std::int64_t k = std::max({job.gride_max_rank, job.volume_k_hi, job.boundary_k});
+  for (auto ki : job.ks) k = std::max(k, ki);
+  return 8.0 * n * static_cast<double>(L) + 16.0 * n * static_cast<double>(std::min(k, N));
+}
+
 }  // namespace
 
 Payload run_geometry(const analysis::GeometrySpec& job, const torch::Tensor& X, const torch::Tensor& groups,
                      const std::vector<std::string>& group_names, const std::string& group_kind,
                      const std::map<std::string, torch::Tensor>& others, torch::Device device) {
+  if (X.dim() == 2)
+    check_host_memory(geometry_bytes(job, X.size(0), X.size(1)), host_memory_bytes(),
+                      fmt::format("the geometry of {} x {} points", std::min(X.size(0), job.max_points), X.size(1)),
+                      "lower [geometry] max_points or its neighbour ranks");
   analysis::GeometryResult r = analysis::embedding_geometry(X, groups, job, device);
   const std::vector<std::string> other_names = overlaps(job, X, others, device, r);
   Payload p;

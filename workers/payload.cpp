@@ -1,5 +1,6 @@
 #include "workers/payload.h"
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -82,31 +83,61 @@ std::string Payload::serialize() const {
   return w.take();
 }
 
+namespace {
+
+// The element types a payload carries; anything else in a message is damage.
+std::size_t element_bytes(std::int32_t type, const std::string& name) {
+  switch (static_cast<torch::ScalarType>(type)) {
+    case torch::kFloat32: case torch::kInt32: return 4;
+    case torch::kFloat64: case torch::kInt64: return 8;
+    case torch::kFloat16: case torch::kBFloat16: case torch::kInt16: return 2;
+    case torch::kUInt8: case torch::kInt8: case torch::kBool: return 1;
+    default: fail_run("payload: tensor '{}' has an unknown element type ({})", name, type);
+  }
+}
+
+torch::Tensor read_tensor(wire::Reader& r, const std::string& name) {
+  const auto type = r.value<std::int32_t>();
+  const std::size_t element = element_bytes(type, name);
+  std::vector<std::int64_t> shape(r.count(sizeof(std::int64_t), "dimensions"));
+  // The elements must fit the bytes left; with a zero-length dimension there are none, but the
+  // strides still multiply every other size, so that product must fit an int64 too.
+  std::uint64_t elements = 1;
+  std::int64_t strided = static_cast<std::int64_t>(element);
+  for (auto& s : shape) {
+    s = r.value<std::int64_t>();
+    if (s < 0 || (s > 0 && elements > r.remaining() / static_cast<std::uint64_t>(s)) ||
+        __builtin_mul_overflow(strided, std::max<std::int64_t>(s, 1), &strided))
+      fail_run("payload: tensor '{}' has an impossible shape", name);
+    elements *= static_cast<std::uint64_t>(s);
+  }
+  const auto data = r.bytes();
+  if (elements * element != data.size()) fail_run("payload: tensor '{}' has the wrong size", name);
+  auto t = torch::empty(shape, torch::TensorOptions().dtype(static_cast<torch::ScalarType>(type)));
+  if (!data.empty()) std::memcpy(t.data_ptr(), data.data(), data.size());
+  return t;
+}
+
+}  // namespace
+
 Payload Payload::deserialize(std::string_view bytes) {
   wire::Reader r(bytes, "payload");
   Payload p;
-  for (auto n = r.value<std::uint64_t>(); n > 0; --n) {
+  for (auto n = r.count(24, "tensors"); n > 0; --n) {
     std::string name = r.string();
-    const auto type = static_cast<torch::ScalarType>(r.value<std::int32_t>());
-    std::vector<std::int64_t> shape(r.value<std::uint64_t>());
-    for (auto& s : shape) s = r.value<std::int64_t>();
-    const auto data = r.bytes();
-    auto t = torch::empty(shape, torch::TensorOptions().dtype(type));
-    if (static_cast<std::size_t>(t.nbytes()) != data.size()) fail_run("payload: tensor '{}' has the wrong size", name);
-    std::memcpy(t.data_ptr(), data.data(), data.size());
-    p.tensors[name] = t;
+    p.tensors[name] = read_tensor(r, name);
   }
-  for (auto n = r.value<std::uint64_t>(); n > 0; --n) {
+  for (auto n = r.count(16, "string lists"); n > 0; --n) {
     std::string name = r.string();
-    std::vector<std::string> v(r.value<std::uint64_t>());
+    std::vector<std::string> v(r.count(8, "strings"));
     for (auto& s : v) s = r.string();
     p.strings[name] = std::move(v);
   }
-  for (auto n = r.value<std::uint64_t>(); n > 0; --n) {
+  for (auto n = r.count(16, "attributes"); n > 0; --n) {
     std::string k = r.string();
     p.attrs[k] = r.string();
   }
-  for (auto n = r.value<std::uint64_t>(); n > 0; --n) {
+  for (auto n = r.count(16, "numbers"); n > 0; --n) {
     std::string k = r.string();
     p.numbers[k] = r.value<double>();
   }

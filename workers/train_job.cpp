@@ -1,5 +1,6 @@
 // The train job: fit the sparse mixture of dictionary experts to one embedding and record
 // what does not depend on the stratum count (gating, codes, expert geometry).
+#include "cluster/device.h"
 #include "core/analysis/analysis.h"
 #include "core/analysis/model_health.h"
 #include "core/moe/input_transform.h"
@@ -43,7 +44,7 @@ void add_health(const moe::MoeConfig& cfg, const torch::Tensor& X, const moe::Tr
 Payload run_train(const moe::MoeConfig& cfg, const torch::Tensor& X, const torch::Tensor& labels, torch::Device device,
                   parallel::ProcessGroup* group) {
   moe::validate(cfg, X.size(1));
-  auto r = moe::train_moe(X, labels, cfg, device, group);
+  auto r = moe::train_moe(X, labels, cfg, device, group, cluster::device_memory_bytes(device));
   if (group != nullptr && group->rank() != 0) return {};  // group rank 0 reports the result
   Payload p;
   for (const auto& [name, t] : r.params) p.tensors["params/" + name] = t.to(torch::kCPU).contiguous();

@@ -1,5 +1,6 @@
 #include "core/io/npy.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -40,22 +41,26 @@ std::string header_field(const std::string& header, const std::string& key, cons
   return header.substr(at, end - at + 1);
 }
 
+// "(3, 4)", "(3,)" or "()": integers separated by commas, one trailing comma allowed, at most
+// numpy's 32 dimensions.
 std::vector<std::int64_t> parse_shape(const std::string& tuple, const std::string& file) {
   std::vector<std::int64_t> shape;
-  if (tuple.size() < 2 || tuple.front() != '(') fail_input("{}: npy shape {} is not a tuple", file, tuple);
-  std::string inner = tuple.substr(1, tuple.size() - 2);
+  if (tuple.size() < 2 || tuple.front() != '(' || tuple.back() != ')')
+    fail_input("{}: npy shape {} is not a tuple", file, tuple);
+  const std::string inner = tuple.substr(1, tuple.size() - 2);
   std::size_t pos = 0;
   while (pos < inner.size()) {
-    std::size_t comma = inner.find(',', pos);
+    const std::size_t comma = inner.find(',', pos);
     std::string part = inner.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     part.erase(0, part.find_first_not_of(" \t"));
     part.erase(part.find_last_not_of(" \t") + 1);
-    if (!part.empty()) {
-      if (part.find_first_not_of("0123456789") != std::string::npos || part.size() > 18)
-        fail_input("{}: npy shape {} is not a tuple of integers", file, tuple);
-      shape.push_back(std::stoll(part));
-    }
-    if (comma == std::string::npos) break;
+    const bool last = comma == std::string::npos || inner.find_first_not_of(" \t", comma + 1) == std::string::npos;
+    if (part.empty()) fail_input("{}: npy shape {} has an empty entry", file, tuple);
+    if (part.find_first_not_of("0123456789") != std::string::npos || part.size() > 18)
+      fail_input("{}: npy shape {} is not a tuple of integers", file, tuple);
+    shape.push_back(std::stoll(part));
+    if (shape.size() > 32) fail_input("{}: npy shape {} has more than 32 dimensions", file, tuple);
+    if (comma == std::string::npos || last) break;
     pos = comma + 1;
   }
   return shape;
@@ -106,9 +111,10 @@ torch::Tensor read_npy(const std::filesystem::path& path) {
   if (!found) fail_input("{}: npy dtype {} is not supported (use float32, float16, float64, int64)", file, descr);
 
   // The shape's byte size must be the file's: checked without overflow, whatever it claims.
-  std::int64_t bytes = static_cast<std::int64_t>(c10::elementSize(type));
+  // Zero-length dimensions count as 1 here: the strides of such a tensor still multiply the rest.
+  std::int64_t bytes = static_cast<std::int64_t>(c10::elementSize(type)), strided = bytes;
   for (auto s : shape)
-    if (__builtin_mul_overflow(bytes, s, &bytes))
+    if (__builtin_mul_overflow(bytes, s, &bytes) || __builtin_mul_overflow(strided, std::max<std::int64_t>(s, 1), &strided))
       fail_input("{}: npy shape ({}) is too large for any file", file, fmt::join(shape, ", "));
   const std::int64_t data_start = static_cast<std::int64_t>(in.tellg());
   if (bytes != file_size - data_start)

@@ -45,9 +45,10 @@ torch::Tensor checked_labels(const torch::Tensor& labels, const MoeConfig& cfg, 
   return labels.to(torch::kCPU, torch::kInt64);
 }
 
-// What training may use: the host's physical memory on the CPU. On a GPU the bound is not
-// checked here (0): the caching allocator reports what it could not allocate.
-double available_memory(torch::Device device) {
+// What training may use: `memory` where the caller knows it, else the host's physical memory on
+// the CPU (0 on a GPU: not checked).
+double available_memory(torch::Device device, double memory) {
+  if (memory > 0) return memory;
   return device.is_cpu() ? host_memory_bytes() : 0;
 }
 
@@ -188,7 +189,7 @@ double Trainer::end_epoch(const torch::Tensor& summed) {
 }
 
 TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const MoeConfig& cfg, torch::Device device,
-                      parallel::ProcessGroup* group) {
+                      parallel::ProcessGroup* group, double memory) {
   // Each rank sets up alone; one that fails here tells the others, which would otherwise
   // wait for it in the parameter broadcast.
   torch::Tensor Xd, labels_d;
@@ -197,7 +198,7 @@ TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const
   auto order_gen = shuffle_generator(cfg.seed);
   parallel::run_together(group, device, [&] {
     validate(cfg, X.dim() == 2 ? X.size(1) : 1);
-    if (X.dim() == 2) check_memory(cfg, X.size(0), X.size(1), available_memory(device), "this host");
+    if (X.dim() == 2) check_memory(cfg, X.size(0), X.size(1), available_memory(device, memory), device.is_cpu() ? "this host" : device.str());
     const auto Xc = checked_inputs(X);
     const auto labels_c = checked_labels(labels, cfg, Xc.size(0));
     inputs = prepare_inputs(Xc, cfg);

@@ -56,9 +56,11 @@ struct TrainResult {
 };
 
 // X [N, L] floating point; labels [N] integer (used by authors-code only; may be undefined for
-// the paper preset). Throws InputError for a configuration or data the model cannot take.
+// the paper preset). Throws InputError for a configuration or data the model cannot take, and
+// for one whose memory lower bound (training_bytes) exceeds `memory` bytes: what `device` offers
+// (0: the host's physical memory on the CPU; not checked on a GPU).
 TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const MoeConfig& cfg, torch::Device device,
-                      parallel::ProcessGroup* group = nullptr);
+                      parallel::ProcessGroup* group = nullptr, double memory = 0);
 
 torch::Generator init_generator(std::uint64_t seed);
 torch::Generator shuffle_generator(std::uint64_t seed);

@@ -1,13 +1,12 @@
 #include "core/spec/document.h"
 
-#include <toml++/toml.h>
-
 #include <algorithm>
 #include <cmath>
 
 #include <fmt/ranges.h>
 
 #include "core/spec/fields.h"
+#include "core/spec/toml.h"
 
 namespace strata::spec {
 

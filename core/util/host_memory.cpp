@@ -11,11 +11,16 @@ double host_memory_bytes() {
   return pages > 0 && size > 0 ? static_cast<double>(pages) * static_cast<double>(size) : 0;
 }
 
-void check_host_memory(double need, double available, const std::string& what, const std::string& advice) {
+void check_memory(double need, double available, const std::string& what, const std::string& kind,
+                  const std::string& holder, const std::string& advice) {
   constexpr double kGiB = 1ULL << 30;
   if (available > 0 && need > available)
-    fail_input("{} needs at least {:.1f} GiB of host memory, but this host has {:.1f} GiB ({})", what, need / kGiB,
+    fail_input("{} needs at least {:.1f} GiB of {}, but {} has {:.1f} GiB ({})", what, need / kGiB, kind, holder,
                available / kGiB, advice);
+}
+
+void check_host_memory(double need, double available, const std::string& what, const std::string& advice) {
+  check_memory(need, available, what, "host memory", "this host", advice);
 }
 
 }  // namespace strata

@@ -46,6 +46,14 @@ class Reader {
   std::string_view bytes() { return take(value<std::uint64_t>()); }
   std::string string() { return std::string(bytes()); }
   bool done() const { return pos_ == in_.size(); }
+  std::size_t remaining() const { return in_.size() - pos_; }
+  // A count of items that follow, each at least `min_item_bytes` long: refused where the rest
+  // of the message could not hold them, so a damaged count allocates nothing.
+  std::uint64_t count(std::size_t min_item_bytes, const char* of) {
+    const auto n = value<std::uint64_t>();
+    if (n > remaining() / min_item_bytes) fail_run("{}: {} {} claimed, more than its bytes hold", what_, n, of);
+    return n;
+  }
 
  private:
   std::string_view take(std::uint64_t n) {

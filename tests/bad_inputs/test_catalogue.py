@@ -111,6 +111,9 @@ def sweep_cases():
     bad("binary garbage", bytes(range(256)) * 4, [], binary=True)
     bad("invalid UTF-8", b"[experiment]\nname = \"\xff\xfe\"\n", ["s.toml:2"], binary=True)
     bad("NUL byte", b"[experiment]\nname = \"a\x00b\"\n", ["s.toml:2"], binary=True)
+    # Characters toml++ once classified through an undefined-behaviour branch (U+00E9, U+3001).
+    bad("non-ASCII in a bare value", "[experiment]\nseed = 1\u00e9\n", ["s.toml:2"])
+    bad("non-ASCII after a string", "[experiment]\nname = \"x\"\u3001\n", ["s.toml:2"])
     bad("integer too large", hf.sweep_text().replace("seed = 1", "seed = 99999999999999999999999"), ["s.toml:3"])
     bad("deeply nested array", hf.sweep_text().replace("seeds = [0]", "seeds = " + "[" * 5000 + "]" * 5000), [])
     bad("table defined twice", hf.sweep_text() + "\n[moe]\natoms = 4\n", ["s.toml:"])
@@ -156,6 +159,10 @@ def npy_cases():
     bad("negative shape", header(shape="(-40, 8)"), ["shape"])
     bad("shape overflowing", header(shape="(4611686018427387904, 4)"), ["shape"])
     bad("shape digits without end", header(shape="(" + "9" * 400 + ", 8)"), ["shape"])
+    bad("shape with an empty entry", header(shape="(40,, 8)"), ["empty entry"])
+    # No elements at all, but sizes whose product (the tensor's strides) overflows.
+    bad("zero rows of overflowing width", hf.npy_bytes(X[:0], header="{'descr': '<f4', 'fortran_order': False, "
+        "'shape': (0, 1099511627776, 1099511627776), }"), ["too large"])
     bad("header of one long string", hf.npy_bytes(X, header="{'descr': '" + "a" * 60000 + "'}"), [])
     bad("one dimension", hf.npy_bytes(X.reshape(-1)), ["2-D"])
     bad("rows not the corpus's", hf.npy_bytes(X[:30]), ["30 rows", "40 rows"])

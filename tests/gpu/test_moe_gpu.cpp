@@ -3,7 +3,9 @@
 // to fp32 rounding (hard top-s can flip an atom on a near tie, hence tolerances, not equality).
 #include <torch/torch.h>
 
+#include "cluster/device.h"
 #include "core/moe/trainer.h"
+#include "core/util/error.h"
 #include "tests/catch.hpp"
 #include "tests/unit/moe/moe_fixtures.h"
 
@@ -55,4 +57,23 @@ TEST_CASE("gpu moe: authors-code preset runs on CUDA and matches the CPU loss") 
   INFO("first epoch: cpu " << cpu.loss.front() << " cuda " << gpu.loss.front());
   CHECK(std::abs(gpu.loss.front() - cpu.loss.front()) <= 1e-3 * std::abs(cpu.loss.front()) + 1e-6);
   CHECK(std::isfinite(gpu.loss.back()));
+}
+
+TEST_CASE("gpu memory: what the GPU offers is known, and a training beyond it is refused before it allocates") {
+  const torch::Device cuda(torch::kCUDA, 0);
+  const double offered = strata::cluster::device_memory_bytes(cuda);
+  INFO("cuda:0 offers " << offered / (1ULL << 30) << " GiB");
+  REQUIRE(offered > (1ULL << 30));
+  auto cfg = small_config("paper");
+  cfg.atoms = 65536;  // 7 experts' LISTA S alone: 4 x 65536^2 x 4 bytes each, far beyond any GPU
+  cfg.sparsity = {1, 2, 4, 8, 16, 32, 64};
+  const auto X = subspaces(64);
+  try {
+    (void)strata::moe::train_moe(X, {}, cfg, cuda, nullptr, offered);
+    FAIL("not refused");
+  } catch (const strata::InputError& e) {
+    const std::string message = e.what();
+    INFO(message);
+    CHECK(message.find("but cuda:0 has") != std::string::npos);
+  }
 }

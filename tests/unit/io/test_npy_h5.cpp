@@ -119,3 +119,31 @@ TEST_CASE("ensure_room refuses a file that cannot grow, and leaves it as it was"
   CHECK(fs::file_size(f) == 1000);
   CHECK_FALSE(fs::exists(d / "new.bin"));
 }
+
+namespace {
+// A version-1 .npy file with this shape and `data_bytes` zero bytes of float32 data.
+fs::path npy_with_shape(const fs::path& dir, const std::string& shape, std::size_t data_bytes) {
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
+  header.append(63 - (10 + header.size()) % 64, ' ').push_back('\n');
+  const fs::path p = dir / "shape.npy";
+  std::ofstream out(p, std::ios::binary);
+  out << "\x93NUMPY\x01" << '\0' << static_cast<char>(header.size() & 0xff) << static_cast<char>(header.size() >> 8)
+      << header << std::string(data_bytes, '\0');
+  return p;
+}
+}  // namespace
+
+TEST_CASE("npy shapes that are not tuples of sizes are refused, whatever their byte count", "[npy]") {
+  const auto d = tmpdir("npy-shape");
+  CHECK(io::read_npy(npy_with_shape(d, "(2, 3)", 24)).sizes() == torch::IntArrayRef({2, 3}));
+  CHECK(io::read_npy(npy_with_shape(d, "(2,)", 8)).sizes() == torch::IntArrayRef({2}));
+  CHECK(io::read_npy(npy_with_shape(d, "(0, 5)", 0)).sizes() == torch::IntArrayRef({0, 5}));
+  for (const std::string bad : {"(8,,3)", "(,)", "(3 4)", "( )", "(2, -3)"})
+    CHECK_THROWS_WITH(io::read_npy(npy_with_shape(d, bad, 24)), test::HasSubstring("shape.npy: npy shape"));
+  CHECK_THROWS_WITH(io::read_npy(npy_with_shape(d, "(2, 3", 24)), test::HasSubstring("'shape' is malformed"));
+  // Zero elements, but strides that overflow: refused before the tensor is made.
+  CHECK_THROWS_WITH(io::read_npy(npy_with_shape(d, "(0, 1099511627776, 1099511627776)", 0)), test::HasSubstring("too large"));
+  std::string many = "(";
+  for (int i = 0; i < 33; ++i) many += "1,";
+  CHECK_THROWS_WITH(io::read_npy(npy_with_shape(d, many + ")", 4)), test::HasSubstring("more than 32 dimensions"));
+}

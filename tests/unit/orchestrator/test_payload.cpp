@@ -6,7 +6,10 @@
 #include "core/io/h5.h"
 #include "core/util/error.h"
 #include "tests/catch.hpp"
+#include "core/util/wire.h"
+#include "orchestrator/job_messages.h"
 #include "tests/test_support.h"
+#include "workers/executor.h"
 #include "workers/payload.h"
 
 namespace {
@@ -44,6 +47,77 @@ TEST_CASE("a payload survives the trip between ranks bit for bit", "[payload]") 
   const auto bytes = p.serialize();
   CHECK_THROWS_AS(strata::workers::Payload::deserialize(std::string_view(bytes).substr(0, bytes.size() - 3)),
                   strata::RunError);
+}
+
+namespace {
+
+// A payload of one tensor whose header says what the test wants.
+std::string one_tensor(std::int32_t type, std::vector<std::int64_t> shape, std::size_t data_bytes) {
+  strata::wire::Writer w;
+  w.value<std::uint64_t>(1).bytes("t").value(type).value<std::uint64_t>(shape.size());
+  for (auto s : shape) w.value(s);
+  w.bytes(std::string(data_bytes, '\0')).value<std::uint64_t>(0).value<std::uint64_t>(0).value<std::uint64_t>(0);
+  return w.take();
+}
+
+}  // namespace
+
+TEST_CASE("a damaged payload is a RunError before anything is allocated", "[payload]") {
+  using strata::workers::Payload;
+  const auto f32 = static_cast<std::int32_t>(torch::kFloat32);
+  CHECK(Payload::deserialize(one_tensor(f32, {2, 3}, 24)).tensor("t").sizes() == torch::IntArrayRef({2, 3}));
+  CHECK_THROWS_WITH(Payload::deserialize(one_tensor(99, {2}, 8)), strata::test::HasSubstring("unknown element type"));
+  CHECK_THROWS_WITH(Payload::deserialize(one_tensor(f32, {-1, 2}, 8)), strata::test::HasSubstring("impossible shape"));
+  CHECK_THROWS_WITH(Payload::deserialize(one_tensor(f32, {1LL << 40, 1LL << 40}, 8)),
+                    strata::test::HasSubstring("impossible shape"));
+  CHECK_THROWS_WITH(Payload::deserialize(one_tensor(f32, {2, 3}, 20)), strata::test::HasSubstring("wrong size"));
+  // No elements, but strides that overflow: refused before the tensor is made.
+  CHECK(Payload::deserialize(one_tensor(f32, {0, 5}, 0)).tensor("t").sizes() == torch::IntArrayRef({0, 5}));
+  CHECK_THROWS_WITH(Payload::deserialize(one_tensor(f32, {0, 1LL << 40, 1LL << 40}, 0)),
+                    strata::test::HasSubstring("impossible shape"));
+  // A count of items far beyond the message's bytes (a vector of 2^60 would be allocated).
+  strata::wire::Writer w;
+  w.value<std::uint64_t>(0).value<std::uint64_t>(1).bytes("text").value<std::uint64_t>(1ULL << 60);
+  CHECK_THROWS_WITH(Payload::deserialize(w.take()), strata::test::HasSubstring("more than its bytes hold"));
+}
+
+TEST_CASE("job messages and outcomes come back as sent; damaged ones are RunErrors", "[payload]") {
+  strata::workers::JobRequest r;
+  r.object = "/trained/ab";
+  r.id = "ab";
+  r.kind = "train";
+  r.spec = {{"atoms", 8}};
+  r.inputs = {{"embedding", "/embeddings/m"}};
+  r.ranks = 2;
+  const auto input = sample();
+  const strata::JobMessage m{r.serialize(), "", {"/old"}, {{"/embeddings/m", input}}};
+  const auto back = strata::JobMessage::decode(m.encode(), "job message");
+  CHECK(back.request == m.request);
+  CHECK(back.drops == m.drops);
+  REQUIRE(back.inputs.size() == 1);
+  check_same(back.inputs[0].second, input);
+  const auto request = strata::workers::JobRequest::deserialize(back.request);
+  CHECK((request.inputs == r.inputs));
+  CHECK(request.ranks == 2);
+  for (const char* bad : {"not json", "[]", R"({"object": 1})",
+                          R"({"object":"/a","id":"a","kind":"train","spec":{},"affinity":"","inputs":[["x"]],"cost":1,"ranks":1})",
+                          R"({"object":"/a","id":"a","kind":"train","spec":{},"affinity":"","inputs":[],"cost":1,"ranks":1e300})"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(strata::workers::JobRequest::deserialize(bad), strata::RunError);
+  }
+  strata::Outcome o;
+  o.object = "/trained/ab";
+  o.ok = true;
+  o.seconds = 1.5;
+  o.payload = sample();
+  o.inputs_held = 3;
+  const auto bytes = strata::encode_outcome(o);
+  const auto got = strata::decode_outcome(bytes, 4);
+  CHECK(got.rank == 4);
+  CHECK(got.inputs_held == 3);
+  check_same(got.payload, o.payload);
+  CHECK_THROWS_WITH(strata::decode_outcome(std::string_view(bytes).substr(0, bytes.size() - 1), 4),
+                    Catch::Matchers::StartsWith("outcome from rank 4: truncated message"));
 }
 
 TEST_CASE("a payload survives the archive, and a dangling soft link is not part of it", "[payload]") {

@@ -15,3 +15,12 @@ TEST_CASE("host memory: a job needing more than the host has is refused with the
                     "embedding m (10 texts) needs at least 40.3 GiB of host memory, but this host has 24.0 GiB "
                     "(keep fewer layers)");
 }
+
+TEST_CASE("device memory: the same refusal names the kind of memory and the device", "[memory]") {
+  constexpr double kGiB = 1ULL << 30;
+  CHECK_NOTHROW(strata::check_memory(100 * kGiB, 139.8 * kGiB, "training", "GPU memory", "cuda:0", "lower it"));
+  CHECK_THROWS_WITH(strata::check_memory(640 * kGiB, 139.8 * kGiB, "model m (bf16 weights)", "GPU memory", "cuda:0",
+                                         "embed in bf16"),
+                    "model m (bf16 weights) needs at least 640.0 GiB of GPU memory, but cuda:0 has 139.8 GiB "
+                    "(embed in bf16)");
+}
