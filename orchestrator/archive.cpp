@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 
+#include "core/io/h5_probe.h"
 #include "core/util/crash_point.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
@@ -135,8 +136,8 @@ Archive::Archive(const fs::path& file, bool resume, std::string sweep_text)
   check_paths(resume);
   std::error_code ec;
   if (!fs::exists(file_, ec) && !fs::exists(journal_, ec)) return;  // a new archive
-  scan_journal();
-  if (io::h5::is_readable(file_)) {
+  const std::string unsafe = unsafe_ = scan_journal();
+  if (unsafe.empty() && io::h5::is_readable(file_)) {
     check_format();
     state_ = State::readable;
     return;
@@ -145,9 +146,10 @@ Archive::Archive(const fs::path& file, bool resume, std::string sweep_text)
   // by a rename, so a crash can damage one only after its first journal entry).
   const bool has_entries = !entries_.empty() || !damaged_.empty();
   if (fs::exists(file_, ec) && !has_entries)
-    fail_input("{}: not an HDF5 file, or damaged, and no journal ({}) to rebuild it from; refusing to overwrite it "
+    fail_input("{}: {}, and no journal ({}) to rebuild it from; refusing to overwrite it "
                "(move it away, or choose another --archive)",
-               file_.string(), journal_.string());
+               file_.string(), unsafe.empty() ? "not an HDF5 file, or damaged" : "damaged: " + unsafe,
+               journal_.string());
   state_ = State::unreadable;
 }
 
@@ -304,29 +306,40 @@ std::optional<std::uint64_t> entry_number(const fs::path& p) {
 }  // namespace
 
 // Which entry holds each object: the newest, when a result was committed again. Only reads: an
-// entry that cannot be read is set aside by start().
-void Archive::scan_journal() {
+// entry that cannot be read, or that HDF5 would crash on, is set aside by start(). The archive
+// is checked for the latter in the same child process: returns why it is unsafe to open ("" when
+// it is safe, or absent).
+std::string Archive::scan_journal() {
   std::vector<std::pair<std::uint64_t, fs::path>> files;
   std::error_code ec;
-  if (!fs::is_directory(journal_, ec)) return;
-  for (auto it = fs::directory_iterator(journal_, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    if (it->path().extension() != ".h5") continue;  // leftovers like *.tmp are ignored
-    const auto n = entry_number(it->path());
-    files.emplace_back(n ? *n + 1 : 0, it->path());
-    if (n) next_entry_ = std::max(next_entry_, *n + 1);
+  if (fs::is_directory(journal_, ec)) {
+    for (auto it = fs::directory_iterator(journal_, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      if (it->path().extension() != ".h5") continue;  // leftovers like *.tmp are ignored
+      const auto n = entry_number(it->path());
+      files.emplace_back(n ? *n + 1 : 0, it->path());
+      if (n) next_entry_ = std::max(next_entry_, *n + 1);
+    }
+    if (ec) fail_input("{}: cannot list the journal: {}", journal_.string(), ec.message());
   }
-  if (ec) fail_input("{}: cannot list the journal: {}", journal_.string(), ec.message());
   std::sort(files.begin(), files.end());
+  std::vector<fs::path> checked;
+  for (const auto& f : files) checked.push_back(f.second);
+  const bool archive_there = fs::is_regular_file(file_, ec);
+  if (archive_there) checked.push_back(file_);
+  const auto unsafe = io::h5::unsafe_to_read(checked);
   entries_.clear();
   damaged_.clear();
-  for (const auto& [n, path] : files) {
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const fs::path& path = files[i].second;
     try {
+      if (!unsafe[i].empty()) throw InputError(unsafe[i]);
       const File src(path, File::Mode::read);
       for (auto& [object, e] : read_entry(src)) entries_[object] = std::move(e);
     } catch (const std::exception&) {
       damaged_.push_back(path);
     }
   }
+  return archive_there ? unsafe.back() : "";
 }
 
 // Damaged entries (a disk that failed under an earlier version, a copy cut short) are moved
@@ -355,8 +368,8 @@ void Archive::recover() {
   if (state_ == State::unreadable) {
     std::error_code ec;
     if (fs::exists(file_, ec))
-      log::warn("{}: the archive cannot be opened (interrupted write?); rebuilding it from {}", file_.string(),
-                journal_.string());
+      log::warn("{}: the archive cannot be opened ({}); rebuilding it from {}", file_.string(),
+                unsafe_.empty() ? "interrupted write?" : unsafe_, journal_.string());
     else
       log::warn("{}: no archive beside its journal; rebuilding it from {}", file_.string(), journal_.string());
     rebuild();

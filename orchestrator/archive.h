@@ -110,7 +110,7 @@ class Archive {
   enum class State { absent, readable, unreadable };
   void check_paths(bool resume) const;
   void check_format() const;
-  void scan_journal();
+  std::string scan_journal();  // why the archive is unsafe for HDF5 ("" if not)
   void merge(const io::h5::File& src, const std::string& object, const Entry& e, io::h5::File& dst);
   void recover();
   void rebuild();
@@ -129,6 +129,7 @@ class Archive {
   bool started_ = false, broken_ = false;
   std::map<std::string, Entry> entries_;      // by object
   std::vector<std::filesystem::path> damaged_;  // journal entries that cannot be read
+  std::string unsafe_;                          // why HDF5 must not open the archive ("" if it may)
   std::uint64_t next_entry_ = 1;              // the number the next journal entry is written under
 };
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/io/h5_probe.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 #include "orchestrator/boundary.h"
@@ -75,6 +76,9 @@ int dispatch(CLI::App& app, Args& a) {
     return 0;
   }
   if (app.got_subcommand("inspect")) {
+    // An archive from anywhere: read in a child first, as HDF5 crashes on some damaged files.
+    if (const auto why = io::h5::unsafe_to_read({a.archive})[0]; !why.empty())
+      fail_input("{}: damaged: {}", a.archive, why);
     const std::string text = a.boundary ? boundary_listing(a.archive, a.embedding, a.limit) : summarize_archive(a.archive, false);
     std::fputs(text.c_str(), stdout);
     return 0;

@@ -23,6 +23,7 @@ int run_export_command(const ExportArgs& a) {
   // The package has printed its one line for bad input (exit 2); 127: no interpreter to run it.
   if (code == 127) fail_run("export: could not run {} (set STRATA_PYTHON to a Python with pandas and h5py)",
                             results_python());
+  if (code == 128) fail_input("export: {}: the reader was killed by a signal (h5py on a damaged file?)", a.archive);
   return code;
 }
 

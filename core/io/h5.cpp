@@ -381,7 +381,7 @@ std::vector<std::string> Group::attr_names() const {
   };
   hsize_t at = 0;
   if (H5Aiterate2(id(), H5_INDEX_NAME, H5_ITER_INC, &at, collect, &names) < 0)
-    fail_run("HDF5: cannot list the attributes of {}", path_);
+    fail_run("HDF5: cannot list the attributes of {}:{}", file_, path_);
   return names;
 }
 

@@ -25,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import hostile_files as hf  # noqa: E402
-from strata_test import BIN, assert_same_datasets, scratch  # noqa: E402
+from strata_test import BIN, SOURCE, assert_same_datasets, scratch  # noqa: E402
 
 tmp = scratch("bad-inputs")
 GOOD = tmp / "good"
@@ -389,6 +389,13 @@ def archive_cases():
     with h5py.File(target, "r+") as f:
         f.attrs["format_version"] = 99
     add("archive: a newer format", run_args(target, "--resume"), ["archive.h5", "format 99"], archive=target)
+
+    # An archive whose string heap is corrupt: HDF5 itself crashes reading it (found by fuzzing).
+    d = folder_for("archive-hdf5-crasher")
+    a = d / "a.h5"
+    shutil.copy2(SOURCE / "tests" / "fuzz" / "corpus" / "archive" / "regression-hdf5-global-heap", a)
+    add("archive: HDF5 crashes on it, --resume", run_args(a, "--resume"), ["a.h5", "HDF5 crashed"], archive=a)
+    add("archive: HDF5 crashes on it, inspect", ["inspect", a], ["a.h5", "HDF5 crashed"], archive=a)
 
     d = folder_for("archive-truncated")
     a = d / "a.h5"

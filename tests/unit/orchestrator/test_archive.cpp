@@ -147,6 +147,29 @@ TEST_CASE("a damaged archive is rebuilt from its journal with nothing lost", "[a
   CHECK(torch::equal(read_back(d / "a.h5", "runs/r2/data"), torch::full({3}, 2.f)));
 }
 
+TEST_CASE("an archive or journal entry HDF5 would crash on is never opened here", "[archive]") {
+  const fs::path crasher = fs::path(STRATA_TEST_SOURCE_DIR) / "tests/fuzz/corpus/archive/regression-hdf5-global-heap";
+  const auto d = tmpdir("crasher");
+  fs::copy_file(crasher, d / "lone.h5");
+  CHECK_THAT(test::input_error([&] { Archive(d / "lone.h5", true, "s"); }), test::HasSubstring("damaged: HDF5 crashed"));
+  CHECK(bytes_of(d / "lone.h5") == bytes_of(crasher));
+  {
+    Archive a(d / "a.h5", false, "sweep");
+    put(a, "/runs/r1", "id1", 1.f);
+    put(a, "/runs/r2", "id2", 2.f);
+  }
+  // The archive replaced by the crasher: rebuilt from the journal. A crasher as the second
+  // entry: set aside, its result computed again.
+  fs::copy_file(crasher, d / "a.h5", fs::copy_options::overwrite_existing);
+  fs::copy_file(crasher, d / "a.h5.journal" / "00000002.h5", fs::copy_options::overwrite_existing);
+  Archive a(d / "a.h5", true, "sweep");
+  a.start();
+  CHECK(a.done("/runs/r1", "id1"));
+  CHECK_FALSE(a.done("/runs/r2", "id2"));
+  CHECK(fs::exists(d / "a.h5.journal" / "00000002.h5.damaged"));
+  CHECK(torch::equal(read_back(d / "a.h5", "runs/r1/data"), torch::full({3}, 1.f)));
+}
+
 TEST_CASE("a journal entry missing from the archive is merged on open", "[archive]") {
   const auto d = tmpdir("merge");
   {
