@@ -1,5 +1,6 @@
 #include "core/io/h5_probe.h"
 
+#include <fcntl.h>
 #include <hdf5.h>
 #include <poll.h>
 #include <signal.h>
@@ -97,6 +98,11 @@ herr_t visit_link(hid_t group, const char* name, const H5L_info_t* info, void*) 
 [[noreturn]] void child(const std::vector<std::filesystem::path>& files, std::size_t first, int out) {
   if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(nullptr);
   for (int s : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT}) ::signal(s, SIG_DFL);
+  // What dies here (a sanitizer's report, a library's message) is the parent's to say, in one line.
+  if (const int null = ::open("/dev/null", O_WRONLY); null >= 0) {
+    ::dup2(null, STDOUT_FILENO);
+    ::dup2(null, STDERR_FILENO);
+  }
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   for (std::size_t i = first; i < files.size(); ++i) {
     try {
