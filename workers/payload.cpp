@@ -1,10 +1,10 @@
 #include "workers/payload.h"
 
-#include <algorithm>
 #include <cstring>
 #include <set>
 
 #include "core/util/error.h"
+#include "core/util/tensor_bytes.h"
 #include "core/util/wire.h"
 
 namespace strata::workers {
@@ -100,19 +100,11 @@ torch::Tensor read_tensor(wire::Reader& r, const std::string& name) {
   const auto type = r.value<std::int32_t>();
   const std::size_t element = element_bytes(type, name);
   std::vector<std::int64_t> shape(r.count(sizeof(std::int64_t), "dimensions"));
-  // The elements must fit the bytes left; with a zero-length dimension there are none, but the
-  // strides still multiply every other size, so that product must fit an int64 too.
-  std::uint64_t elements = 1;
-  std::int64_t strided = static_cast<std::int64_t>(element);
-  for (auto& s : shape) {
-    s = r.value<std::int64_t>();
-    if (s < 0 || (s > 0 && elements > r.remaining() / static_cast<std::uint64_t>(s)) ||
-        __builtin_mul_overflow(strided, std::max<std::int64_t>(s, 1), &strided))
-      fail_run("payload: tensor '{}' has an impossible shape", name);
-    elements *= static_cast<std::uint64_t>(s);
-  }
+  for (auto& s : shape) s = r.value<std::int64_t>();
+  const auto size = tensor_bytes(shape, static_cast<std::int64_t>(element));
+  if (!size) fail_run("payload: tensor '{}' has an impossible shape", name);
   const auto data = r.bytes();
-  if (elements * element != data.size()) fail_run("payload: tensor '{}' has the wrong size", name);
+  if (static_cast<std::uint64_t>(*size) != data.size()) fail_run("payload: tensor '{}' has the wrong size", name);
   auto t = torch::empty(shape, torch::TensorOptions().dtype(static_cast<torch::ScalarType>(type)));
   if (!data.empty()) std::memcpy(t.data_ptr(), data.data(), data.size());
   return t;

@@ -1,6 +1,5 @@
 #include "core/io/npy.h"
 
-#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -8,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "core/util/error.h"
+#include "core/util/tensor_bytes.h"
 
 namespace strata::io {
 
@@ -111,11 +111,9 @@ torch::Tensor read_npy(const std::filesystem::path& path) {
   if (!found) fail_input("{}: npy dtype {} is not supported (use float32, float16, float64, int64)", file, descr);
 
   // The shape's byte size must be the file's: checked without overflow, whatever it claims.
-  // Zero-length dimensions count as 1 here: the strides of such a tensor still multiply the rest.
-  std::int64_t bytes = static_cast<std::int64_t>(c10::elementSize(type)), strided = bytes;
-  for (auto s : shape)
-    if (__builtin_mul_overflow(bytes, s, &bytes) || __builtin_mul_overflow(strided, std::max<std::int64_t>(s, 1), &strided))
-      fail_input("{}: npy shape ({}) is too large for any file", file, fmt::join(shape, ", "));
+  const auto size = tensor_bytes(shape, static_cast<std::int64_t>(c10::elementSize(type)));
+  if (!size) fail_input("{}: npy shape ({}) is too large for any file", file, fmt::join(shape, ", "));
+  const std::int64_t bytes = *size;
   const std::int64_t data_start = static_cast<std::int64_t>(in.tellg());
   if (bytes != file_size - data_start)
     fail_input("{}: header says shape ({}) of {} = {} bytes but the file has {} data bytes", file,
