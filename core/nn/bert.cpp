@@ -52,40 +52,47 @@ BertEncoder::BertEncoder(const ModelConfig& cfg, const Weights& w, std::string a
   }
 }
 
-torch::Tensor BertEncoder::layer_forward(const Layer& l, const torch::Tensor& h,
+torch::Tensor BertEncoder::layer_forward(const Layer& l, const torch::Tensor& h, const Batch& b,
                                          const torch::Tensor& mask) const {
   const std::vector<torch::Tensor> qkv = l.qkv(h).split(hidden_, -1);
   const AttentionShape shape{heads_, heads_, head_dim_, std::pow(static_cast<double>(head_dim_), -0.5), false};
   const torch::Tensor a = attention(split_heads(qkv[0], heads_, head_dim_), split_heads(qkv[1], heads_, head_dim_),
-                                    split_heads(qkv[2], heads_, head_dim_), mask, shape);
+                                    split_heads(qkv[2], heads_, head_dim_), b, mask, shape);
   const torch::Tensor h1 = l.attn_norm(l.attn_out(a) + h);
   return l.out_norm(l.output(act_(l.intermediate(h1))) + h1);
 }
 
-void BertEncoder::forward_layers(const torch::Tensor& ids, const torch::Tensor& mask,
-                                 const std::vector<std::int64_t>& layers, const LayerSink& sink) {
-  c10::InferenceMode guard;
-  const LayerTaps taps(layers, num_layers(), sink);
-  const Batch b = prepare_batch(ids, mask, device_, max_positions_, config_path_);
+void BertEncoder::run(const Batch& b, const std::vector<std::int64_t>& layers, const LayerSink& sink) const {
+  const LayerTaps taps(layers, num_layers(), sink, b.packed());
   const torch::Tensor pos = positions_(b);
   torch::Tensor h = torch::embedding(word_emb_, b.ids) + type_row0_;
   h = emb_norm_(h + torch::embedding(pos_emb_, pos));
   const torch::Tensor attn_mask = padding_mask(b.mask, b.padded);
   taps.offer(0, h);
   for (std::int64_t i = 0; i < taps.blocks(); ++i) {
-    h = layer_forward(layers_[static_cast<std::size_t>(i)], h, attn_mask);
+    h = layer_forward(layers_[static_cast<std::size_t>(i)], h, b, attn_mask);
     taps.offer(i + 1, h);
   }
+}
+
+void BertEncoder::forward_layers(const torch::Tensor& ids, const torch::Tensor& mask,
+                                 const std::vector<std::int64_t>& layers, const LayerSink& sink) {
+  c10::InferenceMode guard;
+  run(prepare_batch(ids, mask, device_, max_positions_, config_path_), layers, sink);
+}
+
+void BertEncoder::forward_packed_layers(const PackedRows& rows, const std::vector<std::int64_t>& layers,
+                                        const LayerSink& sink) {
+  c10::InferenceMode guard;
+  run(prepare_packed(rows, device_, max_positions_, config_path_), layers, sink);
 }
 
 std::unique_ptr<Encoder> make_bert(const ModelConfig& cfg, const std::filesystem::path& dir,
                                    torch::ScalarType dtype, torch::Device device) {
   const Weights w(dir, "embeddings.word_embeddings.weight", dtype, device);
-  // With right padding a token's position is its column.
-  PositionRule columns = [](const Batch& b) {
-    return torch::arange(b.ids.size(1), b.ids.options()).unsqueeze(0);
-  };
-  return std::make_unique<BertEncoder>(cfg, w, "bert", columns, cfg.integer("max_position_embeddings"));
+  // A token's position is its index in its row (with right padding: its column).
+  PositionRule in_row = [](const Batch& b) { return b.positions; };
+  return std::make_unique<BertEncoder>(cfg, w, "bert", in_row, cfg.integer("max_position_embeddings"));
 }
 
 }  // namespace strata::nn

@@ -15,7 +15,7 @@
 
 namespace strata::nn {
 
-// Position ids [B, T] or [1, T] for a prepared batch.
+// Position ids for a prepared batch: [B, T] or [1, T] padded, [1, N] packed.
 using PositionRule = std::function<torch::Tensor(const Batch&)>;
 
 class BertEncoder : public Encoder {
@@ -26,6 +26,8 @@ class BertEncoder : public Encoder {
 
   void forward_layers(const torch::Tensor& ids, const torch::Tensor& mask, const std::vector<std::int64_t>& layers,
                       const LayerSink& sink) override;
+  void forward_packed_layers(const PackedRows& rows, const std::vector<std::int64_t>& layers,
+                             const LayerSink& sink) override;
   std::int64_t num_layers() const override { return static_cast<std::int64_t>(layers_.size()); }
   std::int64_t hidden_size() const override { return hidden_; }
   std::string architecture() const override { return architecture_; }
@@ -39,7 +41,9 @@ class BertEncoder : public Encoder {
     Linear intermediate, output;
     LayerNorm out_norm;
   };
-  torch::Tensor layer_forward(const Layer& l, const torch::Tensor& h, const torch::Tensor& mask) const;
+  // Both layouts: every step but attention is the same code.
+  void run(const Batch& b, const std::vector<std::int64_t>& layers, const LayerSink& sink) const;
+  torch::Tensor layer_forward(const Layer& l, const torch::Tensor& h, const Batch& b, const torch::Tensor& mask) const;
 
   std::string architecture_;
   std::string config_path_;

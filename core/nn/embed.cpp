@@ -1,4 +1,5 @@
-// From token-id rows to pooled vectors: length-sorted batches, restored to input order.
+// From token-id rows to pooled vectors: length-sorted batches, packed without padding (right-padded
+// for mean-with-padding), restored to input order.
 #include <algorithm>
 #include <numeric>
 #include <random>
@@ -43,24 +44,56 @@ std::int64_t batch_rows(const std::vector<std::int64_t>& lengths, const std::vec
   return count;
 }
 
-// One right-padded batch on the host: ids [b, T] int64, mask [b, T] bool.
-std::pair<torch::Tensor, torch::Tensor> host_batch(const std::vector<std::vector<std::int32_t>>& ids,
-                                                   const std::vector<std::int64_t>& lengths,
-                                                   const std::int64_t* rows, std::int64_t count,
-                                                   std::int32_t pad_id) {
+// One batch on the host, in the layout the encoder runs it: right-padded (ids [b, T] int64, mask
+// [b, T] bool) or its rows' tokens packed, no padding (then `lengths` [b] int64).
+struct HostBatch {
+  torch::Tensor ids, mask;
+  PackedRows packed;
+  torch::Tensor lengths;
+  std::vector<std::int64_t> first;  // where row r's first token lies in the [tokens, H] hidden rows
+  std::int64_t width = 0;           // the padded length, or the longest packed row (for the log)
+};
+
+HostBatch host_padded(const std::vector<std::vector<std::int32_t>>& ids, const std::vector<std::int64_t>& lengths,
+                      const std::int64_t* rows, std::int64_t count, std::int32_t pad_id) {
+  HostBatch hb;
   std::int64_t T = 0;
   for (std::int64_t r = 0; r < count; ++r) T = std::max(T, lengths[rows[r]]);
-  torch::Tensor batch_ids = torch::full({count, T}, static_cast<std::int64_t>(pad_id), torch::kInt64);
-  torch::Tensor mask = torch::zeros({count, T}, torch::kBool);
-  auto* id_ptr = batch_ids.data_ptr<std::int64_t>();
-  auto* mask_ptr = mask.data_ptr<bool>();
+  hb.ids = torch::full({count, T}, static_cast<std::int64_t>(pad_id), torch::kInt64);
+  hb.mask = torch::zeros({count, T}, torch::kBool);
+  auto* id_ptr = hb.ids.data_ptr<std::int64_t>();
+  auto* mask_ptr = hb.mask.data_ptr<bool>();
   for (std::int64_t r = 0; r < count; ++r) {
     const auto& row = ids[rows[r]];
     const std::int64_t len = lengths[rows[r]];
     std::copy(row.begin(), row.begin() + len, id_ptr + r * T);
     std::fill(mask_ptr + r * T, mask_ptr + r * T + len, true);
+    hb.first.push_back(r * T);
   }
-  return {batch_ids, mask};
+  hb.width = T;
+  return hb;
+}
+
+HostBatch host_packed(const std::vector<std::vector<std::int32_t>>& ids, const std::vector<std::int64_t>& lengths,
+                      const std::int64_t* rows, std::int64_t count) {
+  HostBatch hb;
+  auto& offsets = hb.packed.offsets;
+  offsets.push_back(0);
+  hb.lengths = torch::empty({count}, torch::kInt64);
+  auto* length_ptr = hb.lengths.data_ptr<std::int64_t>();
+  for (std::int64_t r = 0; r < count; ++r) {
+    length_ptr[r] = lengths[rows[r]];
+    offsets.push_back(offsets.back() + lengths[rows[r]]);
+    hb.width = std::max(hb.width, lengths[rows[r]]);
+  }
+  hb.packed.ids = torch::empty({offsets.back()}, torch::kInt64);
+  auto* id_ptr = hb.packed.ids.data_ptr<std::int64_t>();
+  for (std::int64_t r = 0; r < count; ++r) {
+    const auto& row = ids[rows[r]];
+    std::copy(row.begin(), row.begin() + lengths[rows[r]], id_ptr + offsets[static_cast<std::size_t>(r)]);
+  }
+  hb.first.assign(offsets.begin(), offsets.end() - 1);
+  return hb;
 }
 
 // "cuda" names whichever CUDA device is current; "cuda:1" one in particular.
@@ -89,19 +122,31 @@ struct RowPlan {
   std::int64_t rows = 0;                        // output rows in all
 };
 
-// The flat indices (row * T + position) of a batch's kept tokens in its [b * T] hidden rows.
-torch::Tensor token_gather(const std::vector<std::int64_t>& batch, const RowPlan& plan, std::int64_t T) {
+// The flat indices (first token of the row + position) of a batch's kept tokens in its
+// [tokens, H] hidden rows.
+torch::Tensor token_gather(const std::vector<std::int64_t>& batch, const RowPlan& plan,
+                           const std::vector<std::int64_t>& first) {
   std::vector<std::int64_t> flat;
   for (std::size_t r = 0; r < batch.size(); ++r)
-    for (std::int64_t pos : plan.kept[static_cast<std::size_t>(batch[r])]) flat.push_back(static_cast<std::int64_t>(r) * T + pos);
+    for (std::int64_t pos : plan.kept[static_cast<std::size_t>(batch[r])]) flat.push_back(first[r] + pos);
   return torch::tensor(flat, torch::kInt64);
 }
 
+// What a batch's rows are read with on the device: the kept tokens' indices (pooling "tokens"),
+// else the padding mask (padded) or the row lengths (packed).
+struct RowReader {
+  torch::Tensor gather, mask, lengths;
+};
+
 // The batch's rows for one layer: pooled, or the kept tokens' states.
-torch::Tensor batch_rows_of(const torch::Tensor& hidden, const torch::Tensor& mask, const torch::Tensor& gather,
-                            const EmbedOptions& opt) {
-  torch::Tensor rows = gather.defined() ? hidden.reshape({-1, hidden.size(2)}).index_select(0, gather).to(torch::kFloat32)
-                                        : pool(hidden, mask, opt.pooling);
+torch::Tensor batch_rows_of(const torch::Tensor& hidden, const RowReader& reader, const EmbedOptions& opt) {
+  torch::Tensor rows;
+  if (reader.gather.defined())
+    rows = hidden.reshape({-1, hidden.size(-1)}).index_select(0, reader.gather).to(torch::kFloat32);
+  else if (reader.lengths.defined())
+    rows = pool_packed(hidden, reader.lengths, opt.pooling);
+  else
+    rows = pool(hidden, reader.mask, opt.pooling);
   if (opt.normalize)
     rows = torch::nn::functional::normalize(rows, torch::nn::functional::NormalizeFuncOptions().p(2).dim(1));
   return rows;
@@ -117,6 +162,8 @@ std::vector<torch::Tensor> embed_into(Encoder& enc, const std::vector<std::vecto
   c10::InferenceMode guard;
   const std::vector<std::int64_t> layers = resolve_layers(opt.layers, enc.num_layers());
   const bool tokens = opt.pooling == "tokens";
+  // Only mean-with-padding reads hidden states at padding; every other pooling runs packed.
+  const bool packed = opt.packed && opt.pooling != "mean-with-padding";
   enc.set_padding_outputs_read(opt.pooling == "mean-with-padding");
   std::vector<torch::Tensor> out;
   for (std::size_t j = 0; j < layers.size(); ++j) out.push_back(torch::empty({plan.rows, enc.hidden_size()}, torch::kFloat32));
@@ -137,20 +184,26 @@ std::vector<torch::Tensor> embed_into(Encoder& enc, const std::vector<std::vecto
   std::int64_t done = 0;
   for (std::size_t b = 0; b < batches.size(); ++b) {
     const auto count = static_cast<std::int64_t>(batches[b].size());
-    auto [batch_ids, mask] = host_batch(ids, lengths, batches[b].data(), count, pad_id);
-    const torch::Tensor gather = tokens ? token_gather(batches[b], plan, batch_ids.size(1)).to(device) : torch::Tensor();
-    const torch::Tensor device_mask = mask.to(device, /*non_blocking=*/true);
-    enc.forward_layers(batch_ids, mask, layers, [&](std::int64_t layer, const torch::Tensor& hidden) {
+    const HostBatch hb = packed ? host_packed(ids, lengths, batches[b].data(), count)
+                                : host_padded(ids, lengths, batches[b].data(), count, pad_id);
+    RowReader reader;
+    if (tokens) reader.gather = token_gather(batches[b], plan, hb.first).to(device);
+    else if (packed) reader.lengths = hb.lengths.to(device, /*non_blocking=*/true);
+    else reader.mask = hb.mask.to(device, /*non_blocking=*/true);
+    const LayerSink sink = [&](std::int64_t layer, const torch::Tensor& hidden) {
       if (!same_device(hidden.device(), device))
         fail_run("embed_ids: the encoder runs on {} but {} was asked for", hidden.device().str(), device.str());
       const auto j = static_cast<std::size_t>(std::find(layers.begin(), layers.end(), layer) - layers.begin());
-      pending[j].push_back(batch_rows_of(hidden, device_mask, gather, opt));
+      pending[j].push_back(batch_rows_of(hidden, reader, opt));
       pending_bytes += pending[j].back().numel() * 4;
-    });
+    };
+    if (packed) enc.forward_packed_layers(hb.packed, layers, sink);
+    else enc.forward_layers(hb.ids, hb.mask, layers, sink);
     pending_index.push_back(torch::tensor(plan.dest[b], torch::kInt64));
     if (pending_bytes > (std::int64_t{256} << 20)) flush();
     if (b == 0) crash_point("embed");
-    log::debug("embedded rows {}..{} of {} (padded length {})", done, done + count, ids.size(), mask.size(1));
+    log::debug("embedded rows {}..{} of {} ({} length {})", done, done + count, ids.size(),
+               packed ? "longest" : "padded", hb.width);
     done += count;
   }
   flush();

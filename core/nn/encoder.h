@@ -3,9 +3,11 @@
 // and the embedding of token-id rows into pooled fp32 vectors.
 //
 // Conventions shared by every architecture:
-// - batches are right-padded: row b's real tokens are ids[b, 0:len_b] and mask[b, t] is true
-//   exactly for t < len_b. Positions count real tokens from the left, so with right padding a
-//   token's position is its column (RoBERTa adds its padding offset, see roberta.cpp);
+// - a batch comes in one of two layouts. Right-padded (forward_layers): row b's real tokens are
+//   ids[b, 0:len_b] and mask[b, t] is true exactly for t < len_b. Packed (forward_packed_layers):
+//   the rows' real tokens one after another, no padding, attention confined to each row. Positions
+//   count real tokens from the left of their row, so with right padding a token's position is its
+//   column (RoBERTa adds its padding offset, see roberta.cpp);
 // - forward() returns the last hidden state (after the final norm where the model has one) in
 //   the model's dtype; padded positions hold whatever the model computes there (their queries
 //   attend to the real tokens), exactly as Hugging Face transformers computes them;
@@ -37,7 +39,8 @@ namespace strata::nn {
 //                       padding included. T is the longest row of the batch the row was
 //                       embedded in, so this pooling depends on batching: embed_ids therefore
 //                       forms its batches in input order (batch_size consecutive rows, as the
-//                       reference code does) and ignores sort_by_length for it.
+//                       reference code does) and ignores sort_by_length for it. It is the one
+//                       pooling that reads hidden states at padding: it always runs padded.
 struct EmbedOptions {
   std::string pooling = "mean";
   std::string dtype = "fp32";  // fp32 | fp16 | bf16: the dtype the model computes in
@@ -57,11 +60,20 @@ struct EmbedOptions {
   // never change which tokens are kept.
   std::int64_t tokens_per_text = 0, token_rows = 0;
   std::uint64_t token_seed = 0;
+  // Each batch's real tokens packed into one sequence (no compute on padding); false: right-padded
+  // batches. The two give the same rows up to rounding; mean-with-padding always runs padded.
+  bool packed = true;
 };
 
-// Receives hidden states [B, T, H] (the model's dtype, on its device) as forward_layers
-// computes them.
+// Receives hidden states (the model's dtype, on its device) as they are computed:
+// [B, T, H] from forward_layers, [N, H] (the packed tokens in order) from forward_packed_layers.
 using LayerSink = std::function<void(std::int64_t layer, const torch::Tensor& hidden)>;
+
+// A batch of rows packed without padding: row b is ids[offsets[b] .. offsets[b + 1]).
+struct PackedRows {
+  torch::Tensor ids;                  // [N] integer, on the host or the model's device
+  std::vector<std::int64_t> offsets;  // B + 1 ascending entries, 0 first and N last; no row empty
+};
 
 class Encoder {
  public:
@@ -71,6 +83,12 @@ class Encoder {
   // in that order, and stops computing after the highest one.
   virtual void forward_layers(const torch::Tensor& ids, const torch::Tensor& mask, const std::vector<std::int64_t>& layers,
                               const LayerSink& sink) = 0;
+  // The same over packed rows: `sink` receives [N, H], row i for token i of the packed ids. Row b's
+  // states equal (to rounding) those forward_layers gives its real tokens in a padded batch, and
+  // no compute goes to padding: variable-length flash attention on CUDA in fp16/bf16, each row's
+  // attention on its own slice elsewhere.
+  virtual void forward_packed_layers(const PackedRows& rows, const std::vector<std::int64_t>& layers,
+                                     const LayerSink& sink) = 0;
   // The last hidden state [B,T,H] in the model's dtype, on the model's device.
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask);
   virtual std::int64_t num_layers() const = 0;  // transformer blocks
@@ -134,8 +152,9 @@ Embedded embed_rows(Encoder& enc, const std::vector<std::vector<std::int32_t>>& 
 
 // Embeds token-id rows: [N,H] fp32 on the CPU, row i for ids[i] (the first of opt.layers). Rows longer than
 // min(max_tokens, max_positions()) keep their first ids (tokenise with truncation to keep
-// special tokens). Rows are sorted by length and cut into batches of batch_size so little
-// compute goes to padding, then restored to input order. An empty row is an InputError.
+// special tokens). Rows are sorted by length and cut into batches of batch_size, each batch's
+// tokens packed (or right-padded, see EmbedOptions::packed), then restored to input order. An
+// empty row is an InputError.
 // `device` is where `enc` was loaded ("cuda" matches any CUDA device); batches are built on
 // the host and sent there, pooled rows come back to the CPU in large chunks.
 torch::Tensor embed_ids(Encoder& enc, const std::vector<std::vector<std::int32_t>>& ids,

@@ -18,6 +18,8 @@ class Gpt2Encoder : public Encoder {
 
   void forward_layers(const torch::Tensor& ids, const torch::Tensor& mask, const std::vector<std::int64_t>& layers,
                       const LayerSink& sink) override;
+  void forward_packed_layers(const PackedRows& rows, const std::vector<std::int64_t>& layers,
+                             const LayerSink& sink) override;
   std::int64_t num_layers() const override { return static_cast<std::int64_t>(layers_.size()); }
   std::int64_t hidden_size() const override { return hidden_; }
   std::string architecture() const override { return "gpt2"; }
@@ -31,6 +33,8 @@ class Gpt2Encoder : public Encoder {
     Linear c_fc, mlp_proj;
     double scale;
   };
+  // Both layouts: every step but attention is the same code.
+  void run(const Batch& b, const std::vector<std::int64_t>& layers, const LayerSink& sink) const;
 
   std::string config_path_;
   std::int64_t hidden_, heads_, head_dim_;
@@ -79,14 +83,9 @@ Gpt2Encoder::Gpt2Encoder(const ModelConfig& cfg, const Weights& w)
   final_norm_ = w.layer_norm("ln_f", H, eps);
 }
 
-void Gpt2Encoder::forward_layers(const torch::Tensor& ids, const torch::Tensor& mask,
-                                 const std::vector<std::int64_t>& layers, const LayerSink& sink) {
-  c10::InferenceMode guard;
-  const LayerTaps taps(layers, num_layers(), sink);
-  const Batch b = prepare_batch(ids, mask, device_, max_positions(), config_path_);
-  const std::int64_t T = b.ids.size(1);
-  // Right padding: a token's position is its column.
-  torch::Tensor h = torch::embedding(word_emb_, b.ids) + pos_emb_.narrow(0, 0, T);
+void Gpt2Encoder::run(const Batch& b, const std::vector<std::int64_t>& layers, const LayerSink& sink) const {
+  const LayerTaps taps(layers, num_layers(), sink, b.packed());
+  torch::Tensor h = torch::embedding(word_emb_, b.ids) + torch::embedding(pos_emb_, b.positions);
   const torch::Tensor attn_mask = causal_padding_mask(b.mask, causal_needs_mask(b.padded));
   taps.offer(0, h);
   const std::int64_t n = num_layers();
@@ -95,12 +94,24 @@ void Gpt2Encoder::forward_layers(const torch::Tensor& ids, const torch::Tensor& 
     const std::vector<torch::Tensor> qkv = l.c_attn(l.ln1(h)).split(hidden_, -1);
     const AttentionShape shape{heads_, heads_, head_dim_, l.scale, true};
     const torch::Tensor a = attention(split_heads(qkv[0], heads_, head_dim_), split_heads(qkv[1], heads_, head_dim_),
-                                      split_heads(qkv[2], heads_, head_dim_), attn_mask, shape);
+                                      split_heads(qkv[2], heads_, head_dim_), b, attn_mask, shape);
     h = l.attn_proj(a) + h;
     h = l.mlp_proj(act_(l.c_fc(l.ln2(h)))) + h;
     if (i + 1 < n) taps.offer(i + 1, h);  // the last block's output is offered normed
   }
   if (taps.wants(n)) taps.offer(n, final_norm_(h));
+}
+
+void Gpt2Encoder::forward_layers(const torch::Tensor& ids, const torch::Tensor& mask,
+                                 const std::vector<std::int64_t>& layers, const LayerSink& sink) {
+  c10::InferenceMode guard;
+  run(prepare_batch(ids, mask, device_, max_positions(), config_path_), layers, sink);
+}
+
+void Gpt2Encoder::forward_packed_layers(const PackedRows& rows, const std::vector<std::int64_t>& layers,
+                                        const LayerSink& sink) {
+  c10::InferenceMode guard;
+  run(prepare_packed(rows, device_, max_positions(), config_path_), layers, sink);
 }
 
 }  // namespace

@@ -2,11 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
+#include <numeric>
 
 #include <fmt/ranges.h>
 
 #include "core/util/error.h"
+
+#if STRATA_CUDA_KERNELS
+#include "core/nn/cuda/fused_kernels.h"
+#endif
 
 namespace strata::nn {
 
@@ -64,11 +70,11 @@ Rope::Rope(const RopeSpec& spec, std::int64_t head_dim, torch::Device device) {
   inv_freq_ = inv_freq.to(device);
 }
 
-std::pair<torch::Tensor, torch::Tensor> Rope::tables(std::int64_t T, torch::ScalarType dtype) const {
-  const torch::Tensor pos =
-      torch::arange(T, torch::TensorOptions().dtype(torch::kFloat32).device(inv_freq_.device()));
+std::pair<torch::Tensor, torch::Tensor> Rope::tables(const torch::Tensor& positions, torch::ScalarType dtype) const {
+  // Integer positions are exact in fp32 (below 2^24): the same angles as the reference's arange.
+  const torch::Tensor pos = positions.reshape({-1}).to(torch::kFloat32);
   const torch::Tensor freqs = torch::outer(pos, inv_freq_);
-  const torch::Tensor emb = torch::cat({freqs, freqs}, -1).view({1, 1, T, -1});
+  const torch::Tensor emb = torch::cat({freqs, freqs}, -1).view({1, 1, pos.size(0), -1});
   const torch::Tensor sin = emb.sin();
   // rotate_half(x) * sin == swap_halves(x) * [-sin_a, sin_b]: the sign rides in the table.
   const std::int64_t half = sin.size(-1) / 2;
@@ -101,24 +107,64 @@ torch::Tensor causal_padding_mask(const torch::Tensor& mask, bool padded) {
   return causal.view({1, 1, T, T}) & mask.view({mask.size(0), 1, 1, T});
 }
 
+namespace {
+
+// A host tensor to the model's device: through pinned memory to CUDA, so that the copy runs
+// without waiting for the device to drain.
+torch::Tensor to_model_device(const torch::Tensor& t, torch::Device device) {
+  if (device.is_cuda() && t.device().is_cpu()) return t.pin_memory().to(device, /*non_blocking=*/true);
+  return t.to(device);
+}
+
+void check_row_length(std::int64_t length, std::int64_t max_positions, const std::string& config) {
+  if (length > max_positions)
+    fail_input("{}: a row of {} tokens is longer than the model's {} positions", config, length, max_positions);
+}
+
+}  // namespace
+
 Batch prepare_batch(const torch::Tensor& ids, const torch::Tensor& mask, torch::Device device,
                     std::int64_t max_positions, const std::string& config) {
   if (ids.dim() != 2 || !ids.sizes().equals(mask.sizes()))
     fail_run("encoder input: ids {} and mask {} must both be [B, T]", ids.sizes().vec(), mask.sizes().vec());
   if (ids.size(1) == 0) fail_run("encoder input: a batch of zero-length rows");
-  if (ids.size(1) > max_positions)
-    fail_input("{}: a row of {} tokens is longer than the model's {} positions", config, ids.size(1), max_positions);
+  check_row_length(ids.size(1), max_positions, config);
   Batch b;
   const torch::Tensor m = mask.to(torch::kBool);
   b.padded = !m.all().item<bool>();
-  if (device.is_cuda() && ids.device().is_cpu()) {
-    // Pinned host memory lets the copies run without waiting for the device to drain.
-    b.ids = ids.to(torch::kInt64).pin_memory().to(device, /*non_blocking=*/true);
-    b.mask = m.pin_memory().to(device, /*non_blocking=*/true);
-  } else {
-    b.ids = ids.to(device, torch::kInt64);
-    b.mask = m.to(device);
+  b.ids = to_model_device(ids.to(torch::kInt64), device);
+  b.mask = to_model_device(m, device);
+  b.positions = torch::arange(ids.size(1), b.ids.options()).unsqueeze(0);
+  return b;
+}
+
+Batch prepare_packed(const PackedRows& rows, torch::Device device, std::int64_t max_positions,
+                     const std::string& config) {
+  const auto& off = rows.offsets;
+  if (rows.ids.dim() != 1 || off.size() < 2 || off.front() != 0 || off.back() != rows.ids.size(0))
+    fail_run("encoder input: packed ids {} and offsets [{}] disagree (0 first, N last)", rows.ids.sizes().vec(),
+             fmt::join(off, ", "));
+  const std::int64_t N = off.back();
+  // The flash kernel counts tokens in int32.
+  if (N > std::numeric_limits<std::int32_t>::max()) fail_run("encoder input: {} packed tokens in one batch", N);
+  Batch b;
+  b.offsets = off;
+  torch::Tensor positions = torch::empty({N}, torch::kInt64);
+  torch::Tensor cu = torch::empty({static_cast<std::int64_t>(off.size())}, torch::kInt32);
+  auto* pos = positions.data_ptr<std::int64_t>();
+  auto* cu_ptr = cu.data_ptr<std::int32_t>();
+  for (std::size_t r = 0; r + 1 < off.size(); ++r) {
+    const std::int64_t length = off[r + 1] - off[r];
+    if (length < 1) fail_run("encoder input: packed row {} has no tokens", r);
+    check_row_length(length, max_positions, config);
+    b.longest = std::max(b.longest, length);
+    std::iota(pos + off[r], pos + off[r + 1], std::int64_t{0});
+    cu_ptr[r] = static_cast<std::int32_t>(off[r]);
   }
+  cu_ptr[off.size() - 1] = static_cast<std::int32_t>(N);
+  b.ids = to_model_device(rows.ids.to(torch::kInt64), device).view({1, N});
+  b.positions = to_model_device(positions, device).view({1, N});
+  b.cu_seqlens = to_model_device(cu, device);
   return b;
 }
 
@@ -137,8 +183,59 @@ torch::Tensor repeat_kv(const torch::Tensor& x, std::int64_t rep) {
 
 }  // namespace
 
-torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+namespace {
+
+// Whether the flash kernel's variable-length entry point runs these queries: CUDA, half
+// precision (it has no fp32 kernel), a head size it is built for, an Ampere or newer device.
+// The device query lives with the fused kernels, so a build without them takes the fallback.
+bool flash_varlen_fits(const torch::Tensor& q, std::int64_t head_dim) {
+#if STRATA_CUDA_KERNELS
+  const torch::ScalarType t = q.scalar_type();
+  if (!q.is_cuda() || (t != torch::kHalf && t != torch::kBFloat16)) return false;
+  if (head_dim % 8 != 0 || head_dim > 256) return false;
+  int capability = 0;
+  const int code = cuda::compute_capability(q.device().index(), &capability);
+  if (code != 0) fail_run("attention: CUDA error {} reading the device's compute capability", cuda::error_string(code));
+  return capability >= 80;
+#else
+  (void)q;
+  (void)head_dim;
+  return false;
+#endif
+}
+
+// A packed batch's attention, q [1, heads, N, d], k and v [1, kv_heads, N, d]: each row attends
+// to its own tokens only. Returns [1, N, heads * d].
+torch::Tensor packed_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                               const Batch& b, const AttentionShape& s) {
+  const std::int64_t N = q.size(2);
+  if (flash_varlen_fits(q, s.head_dim)) {
+    // The kernel's layout is token-major [N, heads, d]: a view of the projections' rows. It
+    // reads grouped key/value heads as they are.
+    const auto tokens = [](const torch::Tensor& x) { return x.select(0, 0).transpose(0, 1); };
+    const torch::Tensor out = std::get<0>(at::_flash_attention_forward(
+        tokens(q), tokens(k), tokens(v), b.cu_seqlens, b.cu_seqlens, b.longest, b.longest, /*dropout_p=*/0.0,
+        s.causal, /*return_debug_mask=*/false, s.scale));
+    return out.reshape({1, N, s.heads * s.head_dim});
+  }
+  // Elsewhere (CPU, fp32, devices or builds without the kernel) each row's slice on its own:
+  // the same attention over the same packed layout.
+  std::vector<torch::Tensor> rows;
+  rows.reserve(b.offsets.size() - 1);
+  for (std::size_t r = 0; r + 1 < b.offsets.size(); ++r) {
+    const std::int64_t start = b.offsets[r], length = b.offsets[r + 1] - start;
+    const auto slice = [&](const torch::Tensor& x) { return x.narrow(2, start, length); };
+    rows.push_back(at::scaled_dot_product_attention(slice(q), slice(k), slice(v), std::nullopt, 0.0, s.causal,
+                                                    s.scale, /*enable_gqa=*/s.heads != s.kv_heads));
+  }
+  return torch::cat(rows, 2).transpose(1, 2).reshape({1, N, s.heads * s.head_dim});
+}
+
+}  // namespace
+
+torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const Batch& batch,
                         const torch::Tensor& mask, const AttentionShape& s) {
+  if (batch.packed()) return packed_attention(q, k, v, batch, s);
   const std::int64_t rep = s.heads / s.kv_heads;
   torch::Tensor out;
   if (mask.defined()) {
@@ -153,8 +250,9 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
   return out.transpose(1, 2).reshape({q.size(0), q.size(2), s.heads * s.head_dim});
 }
 
-LayerTaps::LayerTaps(const std::vector<std::int64_t>& layers, std::int64_t num_layers, const LayerSink& sink)
-    : layers_(layers), sink_(sink) {
+LayerTaps::LayerTaps(const std::vector<std::int64_t>& layers, std::int64_t num_layers, const LayerSink& sink,
+                     bool packed)
+    : layers_(layers), sink_(sink), packed_(packed) {
   for (std::int64_t l : layers) {
     if (l < 0 || l > num_layers) fail_run("layer {} asked of a model of {} blocks", l, num_layers);
     blocks_ = std::max(blocks_, l);

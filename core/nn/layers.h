@@ -61,9 +61,9 @@ class Rope {
  public:
   Rope() = default;
   Rope(const RopeSpec& spec, std::int64_t head_dim, torch::Device device);
-  // cos and signed sin tables [1, 1, T, head_dim] in `dtype` for positions 0..T-1 (the sin
-  // table's first half negated, for apply()).
-  std::pair<torch::Tensor, torch::Tensor> tables(std::int64_t T, torch::ScalarType dtype) const;
+  // cos and signed sin tables [1, 1, L, head_dim] in `dtype` for positions [1, L] (int64, on the
+  // model's device; the sin table's first half negated, for apply()).
+  std::pair<torch::Tensor, torch::Tensor> tables(const torch::Tensor& positions, torch::ScalarType dtype) const;
   // x [B, heads, T, head_dim]: x * cos + rotate_half(x) * sin.
   static torch::Tensor apply(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& signed_sin);
 
@@ -79,30 +79,42 @@ torch::Tensor padding_mask(const torch::Tensor& mask, bool padded);
 // (attention then takes its causal path).
 torch::Tensor causal_padding_mask(const torch::Tensor& mask, bool padded);
 
-// The batch as the model runs it: ids int64 and mask bool on the model's device, and whether
-// any row has padding (read before the move, so a CPU mask costs no device sync).
+// The batch as the model runs it, on the model's device, in one of the two layouts of
+// encoder.h. Hidden states are [B, T, H] padded and [1, N, H] packed, so that every step but
+// attention runs the same code on both.
 struct Batch {
-  torch::Tensor ids, mask;
-  bool padded = false;
+  torch::Tensor ids;        // int64: [B, T] padded, [1, N] packed
+  torch::Tensor positions;  // int64, each token's index in its row: [1, T] (the columns) or [1, N]
+  torch::Tensor mask;       // padded: [B, T] bool; packed: undefined
+  bool padded = false;      // padded, and some row has padding (read on the host: no device sync)
+  // Packed only: row b is tokens offsets[b] .. offsets[b + 1] - 1, also on the device as int32
+  // (the flash kernel's cumulative lengths), and the longest row.
+  std::vector<std::int64_t> offsets;
+  torch::Tensor cu_seqlens;
+  std::int64_t longest = 0;
+  bool packed() const { return cu_seqlens.defined(); }
 };
 // Rows longer than the model's max_positions are refused (InputError naming `config`, its config file).
 Batch prepare_batch(const torch::Tensor& ids, const torch::Tensor& mask, torch::Device device,
                     std::int64_t max_positions, const std::string& config);
+Batch prepare_packed(const PackedRows& rows, torch::Device device, std::int64_t max_positions,
+                     const std::string& config);
 
 // Hands an architecture's hidden states to a forward_layers sink: only the layers asked for,
-// and the blocks to compute end at the highest of them.
+// and the blocks to compute end at the highest of them. Packed states go out as [N, H].
 class LayerTaps {
  public:
-  LayerTaps(const std::vector<std::int64_t>& layers, std::int64_t num_layers, const LayerSink& sink);
+  LayerTaps(const std::vector<std::int64_t>& layers, std::int64_t num_layers, const LayerSink& sink, bool packed);
   std::int64_t blocks() const { return blocks_; }  // blocks to run
   bool wants(std::int64_t layer) const;
   void offer(std::int64_t layer, const torch::Tensor& hidden) const {
-    if (wants(layer)) sink_(layer, hidden);
+    if (wants(layer)) sink_(layer, packed_ ? hidden.squeeze(0) : hidden);
   }
 
  private:
   const std::vector<std::int64_t>& layers_;
   const LayerSink& sink_;
+  bool packed_;
   std::int64_t blocks_ = 0;
 };
 
@@ -114,9 +126,10 @@ struct AttentionShape {
   bool causal = false;
 };
 
-// q [B, heads, T, d], k and v [B, kv_heads, T, d]; mask as built above (or undefined).
+// q [B, heads, T, d], k and v [B, kv_heads, T, d] (B = 1, T = N for a packed batch); mask as
+// built above for a padded batch (or undefined). A packed batch's rows attend within themselves.
 // Returns [B, T, heads * d].
-torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const Batch& batch,
                         const torch::Tensor& mask, const AttentionShape& shape);
 
 // [B, T, heads * d] -> [B, heads, T, d] (a view where the layout allows).

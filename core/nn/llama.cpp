@@ -17,6 +17,8 @@ class DecoderEncoder : public Encoder {
 
   void forward_layers(const torch::Tensor& ids, const torch::Tensor& mask, const std::vector<std::int64_t>& layers,
                       const LayerSink& sink) override;
+  void forward_packed_layers(const PackedRows& rows, const std::vector<std::int64_t>& layers,
+                             const LayerSink& sink) override;
   std::int64_t num_layers() const override { return static_cast<std::int64_t>(layers_.size()); }
   std::int64_t hidden_size() const override { return s_.hidden; }
   std::string architecture() const override { return s_.architecture; }
@@ -31,6 +33,9 @@ class DecoderEncoder : public Encoder {
     Linear gate_up;  // gate and up projections stacked
     Linear down;
   };
+
+  // Both layouts: every step but attention is the same code.
+  void run(const Batch& b, const std::vector<std::int64_t>& layers, const LayerSink& sink) const;
 
   // act(gate) * up of the stacked [gate | up] projection; silu is one fused kernel on CUDA.
   torch::Tensor gated(const torch::Tensor& gate_up) const {
@@ -75,15 +80,12 @@ DecoderEncoder::DecoderEncoder(const DecoderSpec& s, const ModelConfig& cfg, con
   final_norm_ = w.rms_norm("norm", H, s.rms_eps);
 }
 
-void DecoderEncoder::forward_layers(const torch::Tensor& ids, const torch::Tensor& mask,
-                                    const std::vector<std::int64_t>& layers, const LayerSink& sink) {
-  c10::InferenceMode guard;
-  const LayerTaps taps(layers, num_layers(), sink);
-  const Batch b = prepare_batch(ids, mask, device_, s_.max_positions, config_path_);
-  const std::int64_t T = b.ids.size(1);
+void DecoderEncoder::run(const Batch& b, const std::vector<std::int64_t>& layers, const LayerSink& sink) const {
+  const LayerTaps taps(layers, num_layers(), sink, b.packed());
   torch::Tensor h = torch::embedding(embed_, b.ids);
-  // Right padding: a token's position is its column, the same for every row.
-  const auto [cos, sin] = rope_.tables(T, h.scalar_type());
+  // Rotations by each token's index in its row: one table for every padded row, a table per
+  // token packed.
+  const auto [cos, sin] = rope_.tables(b.positions, h.scalar_type());
   const torch::Tensor attn_mask = causal_padding_mask(b.mask, causal_needs_mask(b.padded));
   const AttentionShape shape{s_.heads, s_.kv_heads, s_.head_dim,
                              std::pow(static_cast<double>(s_.head_dim), -0.5), true};
@@ -96,11 +98,23 @@ void DecoderEncoder::forward_layers(const torch::Tensor& ids, const torch::Tenso
     const torch::Tensor q = Rope::apply(split_heads(qkv[0], s_.heads, s_.head_dim), cos, sin);
     const torch::Tensor k = Rope::apply(split_heads(qkv[1], s_.kv_heads, s_.head_dim), cos, sin);
     const torch::Tensor v = split_heads(qkv[2], s_.kv_heads, s_.head_dim);
-    h = l.o_proj.add_to(h, attention(q, k, v, attn_mask, shape));
+    h = l.o_proj.add_to(h, attention(q, k, v, b, attn_mask, shape));
     h = l.down.add_to(h, gated(l.gate_up(l.post_norm(h))));
     if (i + 1 < n) taps.offer(i + 1, h);  // the last block's output is offered normed
   }
   if (taps.wants(n)) taps.offer(n, final_norm_(h));
+}
+
+void DecoderEncoder::forward_layers(const torch::Tensor& ids, const torch::Tensor& mask,
+                                    const std::vector<std::int64_t>& layers, const LayerSink& sink) {
+  c10::InferenceMode guard;
+  run(prepare_batch(ids, mask, device_, s_.max_positions, config_path_), layers, sink);
+}
+
+void DecoderEncoder::forward_packed_layers(const PackedRows& rows, const std::vector<std::int64_t>& layers,
+                                           const LayerSink& sink) {
+  c10::InferenceMode guard;
+  run(prepare_packed(rows, device_, s_.max_positions, config_path_), layers, sink);
 }
 
 }  // namespace

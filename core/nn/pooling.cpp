@@ -36,4 +36,15 @@ torch::Tensor pool(const torch::Tensor& hidden, const torch::Tensor& mask, const
   return h.gather(1, index).squeeze(1);
 }
 
+torch::Tensor pool_packed(const torch::Tensor& hidden, const torch::Tensor& lengths, const std::string& pooling) {
+  check_pooling(pooling);
+  if (pooling == "tokens") fail_run("pooling 'tokens' keeps every token: it pools no rows");
+  if (pooling == "mean-with-padding") fail_run("pooling 'mean-with-padding' reads padding: packed rows have none");
+  const torch::Tensor h = hidden.to(torch::kFloat32);
+  // Each row reduced on its own, in a fixed order (no atomics): the same rows on every run.
+  if (pooling == "mean") return torch::segment_reduce(h, "mean", lengths);
+  const torch::Tensor ends = torch::cumsum(lengths, 0);
+  return h.index_select(0, pooling == "cls" ? ends - lengths : ends - 1);
+}
+
 }  // namespace strata::nn

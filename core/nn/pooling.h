@@ -1,5 +1,5 @@
 #pragma once
-// Pooling of a right-padded batch's last hidden state into one fp32 row per sequence.
+// Pooling of a batch's last hidden state into one fp32 row per sequence, right-padded or packed.
 #include <torch/torch.h>
 
 #include <string>
@@ -15,5 +15,9 @@ void check_pooling(const std::string& pooling);
 // hidden [B, T, H] (any float dtype, any device), mask [B, T] bool, right-padded.
 // Returns [B, H] fp32 on hidden's device; pooling is done in fp32.
 torch::Tensor pool(const torch::Tensor& hidden, const torch::Tensor& mask, const std::string& pooling);
+
+// hidden [N, H] of packed rows (row b: the next lengths[b] tokens), lengths [B] int64 on hidden's
+// device, each at least 1. The same poolings but mean-with-padding, which needs padding.
+torch::Tensor pool_packed(const torch::Tensor& hidden, const torch::Tensor& lengths, const std::string& pooling);
 
 }  // namespace strata::nn

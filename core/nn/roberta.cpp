@@ -11,8 +11,9 @@ std::unique_ptr<Encoder> make_roberta(const ModelConfig& cfg, const std::filesys
   const Weights w(dir, "embeddings.word_embeddings.weight", dtype, device);
   const std::int64_t padding_idx = cfg.integer("pad_token_id", 1);
   // Counted from the mask (the reference counts ids different from the padding id; the two
-  // agree unless a real token carries the padding id).
+  // agree unless a real token carries the padding id). Packed rows hold real tokens only.
   PositionRule from_mask = [padding_idx](const Batch& b) {
+    if (b.packed()) return b.positions + (padding_idx + 1);
     const torch::Tensor m = b.mask.to(torch::kInt64);
     return torch::cumsum(m, 1) * m + padding_idx;
   };

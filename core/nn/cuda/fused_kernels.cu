@@ -1,5 +1,6 @@
-// Elementwise kernels the encoders fuse on CUDA. Plain CUDA C++ over raw pointers (no torch
-// headers): core/nn/fused_ops.cpp checks shapes, dtypes and devices before calling them.
+// Elementwise kernels the encoders fuse on CUDA, and the device query that picks attention
+// kernels. Plain CUDA C++ over raw pointers (no torch headers): core/nn/fused_ops.cpp checks
+// shapes, dtypes and devices before calling them.
 #include "core/nn/cuda/fused_kernels.h"
 
 #include <cuda_bf16.h>
@@ -57,6 +58,14 @@ int silu_and_mul(const void* in, void* out, long long rows, long long n, long lo
     case ElementType::bf16: return launch<__nv_bfloat16>(in, out, rows, n, in_stride, stream);
   }
   return static_cast<int>(cudaErrorInvalidValue);
+}
+
+int compute_capability(int device, int* capability) {
+  int major = 0, minor = 0;
+  cudaError_t e = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device);
+  if (e == cudaSuccess) e = cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device);
+  *capability = major * 10 + minor;
+  return static_cast<int>(e);
 }
 
 const char* error_string(int code) { return cudaGetErrorString(static_cast<cudaError_t>(code)); }

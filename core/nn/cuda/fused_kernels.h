@@ -10,6 +10,9 @@ enum class ElementType { f32, f16, bf16 };
 int silu_and_mul(const void* in, void* out, long long rows, long long n, long long in_stride, ElementType type,
                  cudaStream_t stream);
 
+// The device's compute capability as major * 10 + minor (80: Ampere, 90: Hopper).
+int compute_capability(int device, int* capability);
+
 const char* error_string(int code);
 
 }  // namespace strata::nn::cuda

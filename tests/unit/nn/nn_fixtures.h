@@ -85,6 +85,51 @@ inline std::filesystem::path write_tiny_bert(const std::string& name, std::uint6
   return dir;
 }
 
+// A RoBERTa snapshot: BERT's tensors, positions offset past the padding index 1 (so its rows
+// hold at most positions - 2 tokens).
+inline std::filesystem::path write_tiny_roberta(const std::string& name, std::uint64_t seed, TinySizes s = {}) {
+  const auto dir = write_tiny_bert(name, seed, "", s);
+  std::ifstream in(dir / "config.json");
+  nlohmann::json cfg = nlohmann::json::parse(in);
+  cfg["model_type"] = "roberta";
+  cfg["pad_token_id"] = 1;
+  write_config(dir, cfg);
+  return dir;
+}
+
+// A GPT-2 snapshot (Conv1D weights [in, out], query, key and value stacked in c_attn).
+inline std::filesystem::path write_tiny_gpt2(const std::string& name, std::uint64_t seed, TinySizes s = {}) {
+  torch::manual_seed(seed);
+  const auto dir = nn_scratch(name);
+  const auto H = s.hidden, inner = s.intermediate;
+  write_config(dir, {{"model_type", "gpt2"}, {"vocab_size", s.vocab}, {"n_embd", H}, {"n_layer", s.layers},
+                     {"n_head", s.heads}, {"n_inner", inner}, {"n_positions", s.positions},
+                     {"activation_function", "gelu_new"}, {"layer_norm_epsilon", 1e-5}});
+  std::map<std::string, torch::Tensor> w;
+  const auto add_norm = [&](const std::string& n) {
+    w[n + ".weight"] = 1 + rand_weight({H});
+    w[n + ".bias"] = rand_weight({H});
+  };
+  const auto add_conv = [&](const std::string& n, std::int64_t in, std::int64_t out) {
+    w[n + ".weight"] = rand_weight({in, out});
+    w[n + ".bias"] = rand_weight({out});
+  };
+  w["wte.weight"] = rand_weight({s.vocab, H}, 1.0);
+  w["wpe.weight"] = rand_weight({s.positions, H});
+  for (std::int64_t i = 0; i < s.layers; ++i) {
+    const std::string p = "h." + std::to_string(i) + ".";
+    add_norm(p + "ln_1");
+    add_conv(p + "attn.c_attn", H, 3 * H);
+    add_conv(p + "attn.c_proj", H, H);
+    add_norm(p + "ln_2");
+    add_conv(p + "mlp.c_fc", H, inner);
+    add_conv(p + "mlp.c_proj", inner, H);
+  }
+  add_norm("ln_f");
+  io::write_safetensors(dir / "model.safetensors", w);
+  return dir;
+}
+
 // A Llama snapshot with grouped-query attention and llama3 rope scaling.
 inline std::filesystem::path write_tiny_llama(const std::string& name, std::uint64_t seed, TinySizes s = {}) {
   torch::manual_seed(seed);
