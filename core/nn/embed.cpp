@@ -45,11 +45,10 @@ std::int64_t batch_rows(const std::vector<std::int64_t>& lengths, const std::vec
 }
 
 // One batch on the host, in the layout the encoder runs it: right-padded (ids [b, T] int64, mask
-// [b, T] bool) or its rows' tokens packed, no padding (then `lengths` [b] int64).
+// [b, T] bool) or its rows' tokens packed, no padding.
 struct HostBatch {
   torch::Tensor ids, mask;
   PackedRows packed;
-  torch::Tensor lengths;
   std::vector<std::int64_t> first;  // where row r's first token lies in the [tokens, H] hidden rows
   std::int64_t width = 0;           // the padded length, or the longest packed row (for the log)
 };
@@ -79,10 +78,7 @@ HostBatch host_packed(const std::vector<std::vector<std::int32_t>>& ids, const s
   HostBatch hb;
   auto& offsets = hb.packed.offsets;
   offsets.push_back(0);
-  hb.lengths = torch::empty({count}, torch::kInt64);
-  auto* length_ptr = hb.lengths.data_ptr<std::int64_t>();
   for (std::int64_t r = 0; r < count; ++r) {
-    length_ptr[r] = lengths[rows[r]];
     offsets.push_back(offsets.back() + lengths[rows[r]]);
     hb.width = std::max(hb.width, lengths[rows[r]]);
   }
@@ -132,10 +128,11 @@ torch::Tensor token_gather(const std::vector<std::int64_t>& batch, const RowPlan
   return torch::tensor(flat, torch::kInt64);
 }
 
-// What a batch's rows are read with on the device: the kept tokens' indices (pooling "tokens"),
-// else the padding mask (padded) or the row lengths (packed).
+// What a batch's rows are read with: the kept tokens' indices on the device (pooling "tokens"),
+// else the padding mask on the device (padded) or the rows' offsets on the host (packed).
 struct RowReader {
-  torch::Tensor gather, mask, lengths;
+  torch::Tensor gather, mask;
+  const std::vector<std::int64_t>* offsets = nullptr;
 };
 
 // The batch's rows for one layer: pooled, or the kept tokens' states.
@@ -143,8 +140,8 @@ torch::Tensor batch_rows_of(const torch::Tensor& hidden, const RowReader& reader
   torch::Tensor rows;
   if (reader.gather.defined())
     rows = hidden.reshape({-1, hidden.size(-1)}).index_select(0, reader.gather).to(torch::kFloat32);
-  else if (reader.lengths.defined())
-    rows = pool_packed(hidden, reader.lengths, opt.pooling);
+  else if (reader.offsets)
+    rows = pool_packed(hidden, *reader.offsets, opt.pooling);
   else
     rows = pool(hidden, reader.mask, opt.pooling);
   if (opt.normalize)
@@ -188,7 +185,7 @@ std::vector<torch::Tensor> embed_into(Encoder& enc, const std::vector<std::vecto
                                 : host_padded(ids, lengths, batches[b].data(), count, pad_id);
     RowReader reader;
     if (tokens) reader.gather = token_gather(batches[b], plan, hb.first).to(device);
-    else if (packed) reader.lengths = hb.lengths.to(device, /*non_blocking=*/true);
+    else if (packed) reader.offsets = &hb.packed.offsets;
     else reader.mask = hb.mask.to(device, /*non_blocking=*/true);
     const LayerSink sink = [&](std::int64_t layer, const torch::Tensor& hidden) {
       if (!same_device(hidden.device(), device))

@@ -36,15 +36,41 @@ torch::Tensor pool(const torch::Tensor& hidden, const torch::Tensor& mask, const
   return h.gather(1, index).squeeze(1);
 }
 
-torch::Tensor pool_packed(const torch::Tensor& hidden, const torch::Tensor& lengths, const std::string& pooling) {
+namespace {
+
+// Per-row values of the offsets (each row's length, or the index of its first or last token)
+// on `device`, copied from pinned memory so that the host does not wait.
+torch::Tensor per_row(const std::vector<std::int64_t>& offsets, const std::string& what, torch::Device device) {
+  const auto B = static_cast<std::int64_t>(offsets.size()) - 1;
+  torch::Tensor host = torch::empty({B}, torch::kInt64);
+  auto* v = host.data_ptr<std::int64_t>();
+  for (std::int64_t b = 0; b < B; ++b) {
+    const std::int64_t start = offsets[static_cast<std::size_t>(b)], end = offsets[static_cast<std::size_t>(b) + 1];
+    v[b] = what == "lengths" ? end - start : what == "first" ? start : end - 1;
+  }
+  if (device.is_cuda()) return host.pin_memory().to(device, /*non_blocking=*/true);
+  return host.to(device);
+}
+
+}  // namespace
+
+torch::Tensor pool_packed(const torch::Tensor& hidden, const std::vector<std::int64_t>& offsets,
+                          const std::string& pooling) {
   check_pooling(pooling);
   if (pooling == "tokens") fail_run("pooling 'tokens' keeps every token: it pools no rows");
   if (pooling == "mean-with-padding") fail_run("pooling 'mean-with-padding' reads padding: packed rows have none");
+  if (hidden.dim() != 2 || offsets.size() < 2 || offsets.front() != 0 || offsets.back() != hidden.size(0))
+    fail_run("pool_packed: hidden {} and offsets [{}] disagree (0 first, N last)", hidden.sizes().vec(),
+             fmt::join(offsets, ", "));
+  for (std::size_t b = 0; b + 1 < offsets.size(); ++b)
+    if (offsets[b + 1] <= offsets[b]) fail_run("pool_packed: row {} has no tokens", b);
   const torch::Tensor h = hidden.to(torch::kFloat32);
-  // Each row reduced on its own, in a fixed order (no atomics): the same rows on every run.
-  if (pooling == "mean") return torch::segment_reduce(h, "mean", lengths);
-  const torch::Tensor ends = torch::cumsum(lengths, 0);
-  return h.index_select(0, pooling == "cls" ? ends - lengths : ends - 1);
+  if (pooling == "mean") {
+    // Each row reduced on its own, in a fixed order (no atomics): the same rows on every run. The
+    // offsets were checked above; segment_reduce's own check would wait for the device.
+    return torch::segment_reduce(h, "mean", per_row(offsets, "lengths", h.device()), {}, {}, 0, /*unsafe=*/true);
+  }
+  return h.index_select(0, per_row(offsets, pooling == "cls" ? "first" : "last", h.device()));
 }
 
 }  // namespace strata::nn

@@ -70,14 +70,16 @@ strata::nn::PackedRows packed(const std::vector<std::vector<std::int32_t>>& rows
 }  // namespace
 
 TEST_CASE("pool_packed: mean, last and cls of packed rows") {
-  // Rows of 2, 1 and 3 tokens.
+  // Rows of 2, 1 and 3 tokens (offsets 0, 2, 3, 6).
   const torch::Tensor h = torch::arange(12, torch::kFloat32).view({6, 2});
-  const torch::Tensor lengths = torch::tensor({2, 1, 3}, torch::kInt64);
+  const std::vector<std::int64_t> lengths{0, 2, 3, 6};
   using strata::nn::pool_packed;
   CHECK(torch::equal(pool_packed(h, lengths, "mean"), torch::tensor({{1.0f, 2.0f}, {4.0f, 5.0f}, {8.0f, 9.0f}})));
   CHECK(torch::equal(pool_packed(h, lengths, "last"), torch::tensor({{2.0f, 3.0f}, {4.0f, 5.0f}, {10.0f, 11.0f}})));
   CHECK(torch::equal(pool_packed(h, lengths, "cls"), torch::tensor({{0.0f, 1.0f}, {4.0f, 5.0f}, {6.0f, 7.0f}})));
   CHECK_THROWS_AS(pool_packed(h, lengths, "mean-with-padding"), strata::RunError);
+  CHECK_THROWS_AS(pool_packed(h, {0, 2, 5}, "mean"), strata::RunError);     // rows past the states
+  CHECK_THROWS_AS(pool_packed(h, {0, 2, 2, 6}, "mean"), strata::RunError);  // an empty row
   CHECK(st::contains(st::input_error([&] { pool_packed(h, lengths, "max"); }), "pooling 'max' is not known"));
 }
 
