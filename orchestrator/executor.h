@@ -54,6 +54,9 @@ class Executor {
   // Seconds between heartbeats of a running job (0: none are sent), and who hears them.
   virtual double heartbeat_s() const { return 0; }
   virtual void on_heartbeat(HeartbeatListener) {}
+  // Bytes a group of models trained together may take on the device where it runs (0: not
+  // known here; the worker refuses a group that does not fit, and its models run alone).
+  virtual double fuse_memory() const { return 0; }
   // No job that has not ended reads `object` any more: ranks that keep it may let it go.
   virtual void release(const std::string& /*object*/) {}
 };
@@ -66,6 +69,7 @@ class LocalExecutor final : public Executor {
   Outcome wait() override;
   std::string where() const override { return device_.str(); }
   bool runs_jobs_here() const override { return true; }
+  double fuse_memory() const override;
 
  private:
   torch::Device device_;

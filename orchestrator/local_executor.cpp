@@ -1,5 +1,6 @@
 #include <chrono>
 
+#include "cluster/device.h"
 #include "core/util/error.h"
 #include "orchestrator/executor.h"
 
@@ -35,6 +36,9 @@ Outcome run_here(const workers::JobRequest& r, const workers::Inputs& inputs, to
   o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return o;
 }
+
+// Half of what is free: the group's estimate is a lower bound, and the other jobs' inputs stay.
+double LocalExecutor::fuse_memory() const { return 0.5 * cluster::device_memory_bytes(device_); }
 
 Outcome LocalExecutor::wait() {
   pending_ = false;

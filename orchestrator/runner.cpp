@@ -5,6 +5,7 @@
 #include <set>
 
 #include "cluster/device.h"
+#include "core/moe/trainer.h"
 #include "core/util/error.h"
 #include "core/util/log.h"
 #include "orchestrator/archive.h"
@@ -135,19 +136,73 @@ class Scheduler {
         continue;
       }
       it = ready_.erase(it);
-      state_[i] = State::running;
-      ++running_;
-      const int rank =
-          ex_.submit(nodes_[i].request, [this](const std::string& object) -> const Payload& { return input(object); });
-      progress_.job_started(nodes_[i].request.object, rank);
+      const auto group = fuse_group(i);
+      std::vector<const workers::JobRequest*> requests;
+      for (std::size_t j : group) {
+        if (j != i) ready_.erase({-nodes_[j].request.cost, j});
+        state_[j] = State::running;
+        requests.push_back(&nodes_[j].request);
+      }
+      ++running_;  // one outcome, even for a group
+      const auto loader = [this](const std::string& object) -> const Payload& { return input(object); };
+      int rank = 0;
+      if (group.size() == 1) {
+        rank = ex_.submit(nodes_[i].request, loader);
+      } else {
+        groups_[i] = group;
+        rank = ex_.submit(workers::fused_request(requests), loader);
+        it = ready_.begin();  // members were taken out of the set
+      }
+      for (std::size_t j : group) progress_.job_started(nodes_[j].request.object, rank);
     }
+  }
+
+  // The ready train jobs that train together with job i as one batched model (i first): same
+  // inputs, fusable models, first attempts on one rank, at most fuse_max, within the memory the
+  // executor offers. Just {i} for any other job.
+  std::vector<std::size_t> fuse_group(std::size_t i) {
+    std::vector<std::size_t> group{i};
+    const auto& lead = nodes_[i].request;
+    if (!s_.cluster.fuse || !fusable_alone(i)) return group;
+    std::vector<moe::MoeConfig> cfgs{model_of(i)};
+    const auto& X = input(lead.input("embedding")).tensor("data");
+    const double budget = ex_.fuse_memory();
+    for (const auto& [cost, j] : ready_) {
+      if (static_cast<std::int64_t>(group.size()) >= s_.cluster.fuse_max) break;
+      if (j == i || !fusable_alone(j) || nodes_[j].request.inputs != lead.inputs || !moe::fusable(cfgs.front(), model_of(j)))
+        continue;
+      cfgs.push_back(model_of(j));
+      if (budget > 0 && moe::group_training_bytes(cfgs, X.size(0), X.size(1)) > budget) {
+        cfgs.pop_back();
+        continue;
+      }
+      group.push_back(j);
+    }
+    return group;
+  }
+  // A train job that may join a group: on one rank, and not a retry (which runs alone, so a
+  // member that failed in a group fails or succeeds by itself).
+  bool fusable_alone(std::size_t j) const {
+    const auto& r = nodes_[j].request;
+    return r.kind == "train" && ex_.ranks_for(r) == 1 && attempts_[j] == 0;
+  }
+  const moe::MoeConfig& model_of(std::size_t j) {
+    auto it = models_.find(j);
+    if (it == models_.end())
+      it = models_.emplace(j, spec::from_json<moe::MoeConfig>(nodes_[j].request.spec, "train job " + nodes_[j].request.id)).first;
+    return it->second;
   }
 
   // A job has ended. A result counts as done at once (the jobs reading it can start, served
   // from memory) and waits to be committed with others (commit_due).
   void finish(Outcome o) {
-    --running_;
     const std::size_t i = index_of(o.object);
+    if (const auto g = groups_.find(i); g != groups_.end()) {
+      const auto members = g->second;
+      groups_.erase(g);
+      return finish_group(o, members);
+    }
+    --running_;
     const auto& node = nodes_[i];
     if (o.input_error) throw InputError(o.error);
     if (o.not_run) {
@@ -175,6 +230,26 @@ class Scheduler {
     pending_seconds_ += o.seconds;
     pending_.push_back({i, std::make_shared<const Outcome>(std::move(o))});
     release_inputs(node);
+  }
+
+  // A group's outcome is its members' outcomes, each as if it had run alone (its share of the
+  // time); a member that failed in it is retried alone.
+  void finish_group(const Outcome& o, const std::vector<std::size_t>& members) {
+    running_ += members.size() - 1;  // finish() counts each member's end
+    for (std::size_t k = 0; k < members.size(); ++k) {
+      Outcome m = o;
+      m.object = nodes_[members[k]].request.object;
+      m.seconds = o.seconds / static_cast<double>(members.size());
+      if (o.ok) {
+        m.payload = o.payload.part(workers::fused_member_prefix(k));
+        if (const auto f = m.payload.attrs.find("failure"); f != m.payload.attrs.end()) {
+          m.ok = false;
+          m.error = f->second;
+          m.payload = {};
+        }
+      }
+      finish(std::move(m));
+    }
   }
 
   // Grouping results makes a commit's fixed costs (a file, an fsync, an archive open) matter
@@ -283,6 +358,8 @@ class Scheduler {
   std::map<std::string, std::size_t> index_;                 // object -> node
   std::map<std::string, std::vector<std::size_t>> readers_;  // object -> the nodes that read it
   std::map<std::string, Payload> cache_;
+  std::map<std::size_t, std::vector<std::size_t>> groups_;  // first member -> the members of a running group
+  std::map<std::size_t, moe::MoeConfig> models_;            // train jobs' configurations, parsed once
   std::vector<Pending> pending_;
   double pending_seconds_ = 0;
   std::chrono::steady_clock::time_point pending_since_;

@@ -58,7 +58,13 @@ const spec::Schema<ClusterSpec>& ClusterSpec::schema() {
                          spec::range(1, 9e15), spec::kNoId))
         .add(spec::field(&S::commit_interval_s, "commit_interval_s",
                          "in one process: commit results in groups of this many compute seconds (0: each alone)",
-                         spec::range(0, 1e6), spec::kNoId));
+                         spec::range(0, 1e6), spec::kNoId))
+        .add(spec::field(&S::fuse, "fuse",
+                         "train the models of one embedding that have equal shapes (atoms, experts, lista_steps, gate, "
+                         "epochs, batch_size, grad_shards, standardize) as one batched model on one rank; each model's "
+                         "result is the one it has trained alone (false: one by one)", {}, spec::kNoId))
+        .add(spec::field(&S::fuse_max, "fuse_max", "at most this many models train together (the device's memory "
+                         "bounds it too)", spec::range(1, 4096), spec::kNoId));
     // A timeout within one heartbeat interval would give up on every healthy rank.
     s.check([](const S& c, const spec::Reader& r, const std::string& where) {
       if (c.heartbeat_s > 0 && c.heartbeat_timeout() <= c.heartbeat_s) {

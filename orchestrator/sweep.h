@@ -44,6 +44,11 @@ struct ClusterSpec {
   // of compute, or its oldest result has waited this long, or nothing else runs. 0: each
   // result alone, as it arrives.
   double commit_interval_s = 1;
+  // Train jobs on the same embedding whose models have equal shapes (moe::fusable) train as one
+  // batched model on one rank, at most fuse_max together; false: one by one. Either way a model's
+  // result is the one it has alone.
+  bool fuse = true;
+  std::int64_t fuse_max = 32;
   double heartbeat_timeout() const { return heartbeat_timeout_s < 0 ? 6 * heartbeat_s : heartbeat_timeout_s; }
   static const spec::Schema<ClusterSpec>& schema();
 };

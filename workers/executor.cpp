@@ -7,6 +7,7 @@
 
 #include "core/util/crash_point.h"
 #include "core/util/error.h"
+#include "core/util/log.h"
 
 namespace strata::workers {
 
@@ -107,6 +108,20 @@ Payload execute_train(const JobRequest& r, const Inputs& in, torch::Device devic
   return run_train(job, *X, labels, device, group);
 }
 
+// Train jobs trained together: each member's payload under "members/<k>/" (fused_member_prefix).
+Payload execute_train_group(const JobRequest& r, const Inputs& in, torch::Device device) {
+  inject_failure(r);
+  std::vector<moe::MoeConfig> cfgs;
+  const auto& members = r.spec.at("members");
+  for (const auto& m : members) cfgs.push_back(spec::from_json<moe::MoeConfig>(m.at("spec"), "train job " + m.at("id").get<std::string>()));
+  const Payload& embedding = input(in, r.input("embedding"));
+  log::info("training {} models together on {} ({})", cfgs.size(), r.input("embedding"), device.str());
+  const auto payloads = run_train_group(cfgs, embedding.tensor("data"), device);
+  Payload all;
+  for (std::size_t k = 0; k < payloads.size(); ++k) all.nest(payloads[k], fused_member_prefix(k));
+  return all;
+}
+
 // An embedding's geometry, its points grouped by their true strata where the space knows them,
 // else by the source each row (or its text) came from.
 Payload execute_geometry(const JobRequest& r, const Inputs& in, torch::Device device, const std::string& what) {
@@ -159,6 +174,28 @@ std::string string_member(const nlohmann::json& j, const char* key) {
 
 }  // namespace
 
+std::string fused_member_prefix(std::size_t k) { return fmt::format("members/{}/", k); }
+
+JobRequest fused_request(const std::vector<const JobRequest*>& members) {
+  if (members.empty()) fail_run("a fused train job needs members");
+  const auto& lead = *members.front();
+  JobRequest r;
+  r.object = lead.object;  // the group is known by its first member's object while it runs
+  r.id = lead.id;
+  r.kind = "train_group";
+  r.inputs = lead.inputs;
+  r.affinity = lead.affinity;
+  r.cost = 0;
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto* m : members) {
+    if (m->kind != "train" || m->inputs != lead.inputs) fail_run("train job {} cannot train with {}", m->id, lead.id);
+    list.push_back({{"object", m->object}, {"id", m->id}, {"spec", m->spec}});
+    r.cost += m->cost;
+  }
+  r.spec = {{"members", list}};
+  return r;
+}
+
 JobRequest JobRequest::deserialize(const std::string& bytes) {
   const auto j = parse_message_json(bytes, "job request");
   JobRequest r;
@@ -198,6 +235,7 @@ std::vector<std::string> JobRequest::inputs_of(const std::string& role) const {
 Payload execute(const JobRequest& r, const Inputs& in, torch::Device device, parallel::ProcessGroup* group) {
   const std::string what = r.kind + " job " + r.id;
   if (r.kind == "train") return execute_train(r, in, device, group);
+  if (r.kind == "train_group") return execute_train_group(r, in, device);
   inject_failure(r);
   if (r.kind == "corpus") return corpus_payload(build_corpus(spec::from_json<CorpusSpec>(r.spec, what)));
   if (r.kind == "embed") {

@@ -44,6 +44,12 @@ struct JobRequest {
 
 using Inputs = std::map<std::string, Payload>;  // archive object -> its payload
 
+// Train jobs on the same inputs whose models train together as one (moe::fusable; kind
+// "train_group", known by its first member's object): its payload holds member k's under
+// fused_member_prefix(k).
+JobRequest fused_request(const std::vector<const JobRequest*>& members);
+std::string fused_member_prefix(std::size_t k);
+
 // JSON from another rank; RunError naming `what` where it is not JSON.
 nlohmann::json parse_message_json(std::string_view text, const std::string& what);
 

@@ -45,6 +45,9 @@ torch::Tensor import_vectors(const std::filesystem::path& file, const std::strin
 // --- training -------------------------------------------------------------------------
 Payload run_train(const moe::MoeConfig& job, const torch::Tensor& X, const torch::Tensor& labels, torch::Device device,
                   parallel::ProcessGroup* group = nullptr);
+// Models of fusable configurations trained together (moe::train_moe_group): each one's payload,
+// the one run_train gives it alone; a model that failed alone gets only the attribute `failure`.
+std::vector<Payload> run_train_group(const std::vector<moe::MoeConfig>& jobs, const torch::Tensor& X, torch::Device device);
 
 // --- strata ---------------------------------------------------------------------------
 // The space an analysis finds its strata in.

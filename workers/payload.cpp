@@ -136,4 +136,37 @@ Payload Payload::deserialize(std::string_view bytes) {
   return p;
 }
 
+namespace {
+
+template <class Map>
+void nest_map(Map& into, const Map& from, const std::string& prefix) {
+  for (const auto& [k, v] : from) into[prefix + k] = v;
+}
+
+template <class Map>
+Map part_of(const Map& from, const std::string& prefix) {
+  Map out;
+  for (auto it = from.lower_bound(prefix); it != from.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+    out[it->first.substr(prefix.size())] = it->second;
+  return out;
+}
+
+}  // namespace
+
+void Payload::nest(const Payload& p, const std::string& prefix) {
+  nest_map(tensors, p.tensors, prefix);
+  nest_map(strings, p.strings, prefix);
+  nest_map(attrs, p.attrs, prefix);
+  nest_map(numbers, p.numbers, prefix);
+}
+
+Payload Payload::part(const std::string& prefix) const {
+  Payload p;
+  p.tensors = part_of(tensors, prefix);
+  p.strings = part_of(strings, prefix);
+  p.attrs = part_of(attrs, prefix);
+  p.numbers = part_of(numbers, prefix);
+  return p;
+}
+
 }  // namespace strata::workers

@@ -27,6 +27,11 @@ struct Payload {
   static Payload deserialize(std::string_view bytes);
   std::size_t bytes() const;
   const torch::Tensor& tensor(const std::string& name) const;
+
+  // Several payloads in one (a job of several results): `part`'s entries under `prefix`, and
+  // back.
+  void nest(const Payload& part, const std::string& prefix);
+  Payload part(const std::string& prefix) const;
 };
 
 }  // namespace strata::workers

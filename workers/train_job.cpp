@@ -40,12 +40,11 @@ void add_health(const moe::MoeConfig& cfg, const torch::Tensor& X, const moe::Tr
 
 }  // namespace
 
+namespace {
 
-Payload run_train(const moe::MoeConfig& cfg, const torch::Tensor& X, const torch::Tensor& labels, torch::Device device,
-                  parallel::ProcessGroup* group) {
-  moe::validate(cfg, X.size(1));
-  auto r = moe::train_moe(X, labels, cfg, device, group, cluster::device_memory_bytes(device));
-  if (group != nullptr && group->rank() != 0) return {};  // group rank 0 reports the result
+// A trained model's payload: its parameters and outputs, what does not depend on the stratum
+// count, and its health.
+Payload train_payload(const moe::MoeConfig& cfg, const torch::Tensor& X, const moe::TrainResult& r, torch::Device device) {
   Payload p;
   for (const auto& [name, t] : r.params) p.tensors["params/" + name] = t.to(torch::kCPU).contiguous();
   p.tensors["train/loss"] = torch::tensor(r.loss, torch::kFloat64);
@@ -70,6 +69,30 @@ Payload run_train(const moe::MoeConfig& cfg, const torch::Tensor& X, const torch
   p.attrs["device"] = device.str();
   add_health(cfg, X, r, p);
   return p;
+}
+
+}  // namespace
+
+Payload run_train(const moe::MoeConfig& cfg, const torch::Tensor& X, const torch::Tensor& labels, torch::Device device,
+                  parallel::ProcessGroup* group) {
+  moe::validate(cfg, X.size(1));
+  auto r = moe::train_moe(X, labels, cfg, device, group, cluster::device_memory_bytes(device));
+  if (group != nullptr && group->rank() != 0) return {};  // group rank 0 reports the result
+  return train_payload(cfg, X, r, device);
+}
+
+std::vector<Payload> run_train_group(const std::vector<moe::MoeConfig>& cfgs, const torch::Tensor& X, torch::Device device) {
+  for (const auto& cfg : cfgs) moe::validate(cfg, X.size(1));
+  const auto results = moe::train_moe_group(X, cfgs, device, cluster::device_memory_bytes(device));
+  std::vector<Payload> out(cfgs.size());
+  for (std::size_t g = 0; g < cfgs.size(); ++g) {
+    if (!results[g].failure.empty()) {
+      out[g].attrs["failure"] = results[g].failure;
+      continue;
+    }
+    out[g] = train_payload(cfgs[g], X, results[g], device);
+  }
+  return out;
 }
 
 }  // namespace strata::workers

@@ -65,7 +65,7 @@ AuthorsMoe::AuthorsMoe(const MoeConfig& cfg, AuthorsParams params, torch::Device
   for (auto* t : {&p_.lista_W, &p_.lista_S, &p_.dictionaries, &p_.gate_W, &p_.gate_b, &p_.gate_keys, &p_.head_W1,
                   &p_.head_b1, &p_.head_W2, &p_.head_b2})
     *t = t->to(device, torch::kFloat32).contiguous().detach();
-  for (auto& t : trainable()) t.requires_grad_(true);
+  for (auto& t : trainable(0)) t.requires_grad_(true);
 }
 
 AuthorsForward AuthorsMoe::forward(const torch::Tensor& x) const {
@@ -91,22 +91,23 @@ AuthorsForward AuthorsMoe::forward(const torch::Tensor& x) const {
   return out;
 }
 
-NamedTensors AuthorsMoe::parameters() const {
+NamedTensors AuthorsMoe::parameters(std::int64_t) const {
   return {{"lista_W", p_.lista_W},   {"lista_S", p_.lista_S}, {"dictionaries", p_.dictionaries},
           {"gate_W", p_.gate_W},     {"gate_b", p_.gate_b},   {"gate_keys", p_.gate_keys},
           {"head_W1", p_.head_W1},   {"head_b1", p_.head_b1}, {"head_W2", p_.head_W2},
           {"head_b2", p_.head_b2}};
 }
 
-std::vector<torch::Tensor> AuthorsMoe::trainable() const {
+std::vector<torch::Tensor> AuthorsMoe::trainable(std::int64_t) const {
   return {p_.lista_W, p_.lista_S, p_.head_W1, p_.head_b1, p_.head_W2, p_.head_b2};
 }
 
 torch::Tensor AuthorsMoe::batch_loss(const torch::Tensor& x, const torch::Tensor& labels) const {
-  return contrastive_loss(forward(x).projection, labels, margin_);
+  TORCH_CHECK(x.dim() == 3 && x.size(0) == 1, "authors-code: one model at a time, got x ", x.sizes());
+  return contrastive_loss(forward(x[0]).projection, labels[0], margin_).unsqueeze(0);
 }
 
-Evaluation AuthorsMoe::evaluate(const torch::Tensor& X) const {
+std::vector<Evaluation> AuthorsMoe::evaluate(const torch::Tensor& X) const {
   c10::InferenceMode inference;
   std::vector<torch::Tensor> gating, selected, err, support;
   for (std::int64_t i = 0; i < X.size(0); i += kEvalChunk) {
@@ -124,7 +125,7 @@ Evaluation AuthorsMoe::evaluate(const torch::Tensor& X) const {
   ev.selected = torch::cat(selected).to(torch::kInt64);
   ev.recon_error = torch::cat(err).to(torch::kFloat32);
   ev.support = torch::cat(support).contiguous();
-  return ev;
+  return {ev};
 }
 
 }  // namespace strata::moe

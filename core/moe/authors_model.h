@@ -70,11 +70,12 @@ class AuthorsMoe final : public MoeModel {
   AuthorsForward forward(const torch::Tensor& x) const;
   const AuthorsParams& params() const { return p_; }
 
-  NamedTensors parameters() const override;
-  std::vector<torch::Tensor> trainable() const override;  // LISTA layers and head
-  torch::Tensor batch_loss(const torch::Tensor& x, const torch::Tensor& labels) const override;
-  Evaluation evaluate(const torch::Tensor& X) const override;
-  torch::Tensor dictionaries() const override { return p_.dictionaries; }
+  using MoeModel::parameters;
+  NamedTensors parameters(std::int64_t g) const override;
+  std::vector<torch::Tensor> trainable(std::int64_t g) const override;  // LISTA layers and head
+  torch::Tensor batch_loss(const torch::Tensor& x, const torch::Tensor& labels) const override;  // x [1, B, P]
+  std::vector<Evaluation> evaluate(const torch::Tensor& X) const override;
+  torch::Tensor dictionaries(std::int64_t) const override { return p_.dictionaries; }
 
  private:
   AuthorsParams p_;

@@ -50,6 +50,19 @@ double training_bytes(const MoeConfig& cfg, std::int64_t N, std::int64_t L) {
   return 4 * (copies * params + 2 * static_cast<double>(N) * static_cast<double>(L) + batch);
 }
 
+double group_training_bytes(const std::vector<MoeConfig>& cfgs, std::int64_t N, std::int64_t L) {
+  const double inputs = 4.0 * 2 * static_cast<double>(N) * static_cast<double>(L);  // shared by the members
+  double total = inputs;
+  for (const auto& c : cfgs) total += training_bytes(c, N, L) - inputs;
+  if (cfgs.size() > 1) {  // the evaluation pass holds every member's copy of a chunk and its codes
+    const auto& c = cfgs.front();
+    const double rows = static_cast<double>(std::min<std::int64_t>(N, 4096)), E = static_cast<double>(c.sparsity.size());
+    total += 4 * static_cast<double>(cfgs.size()) * rows *
+             (2 * static_cast<double>(L) + E * static_cast<double>(c.atoms) * static_cast<double>(c.lista_steps + 1));
+  }
+  return total;
+}
+
 void check_memory(const MoeConfig& cfg, std::int64_t N, std::int64_t L, double available, const std::string& where) {
   const double need = training_bytes(cfg, N, L);
   if (available > 0 && need > available)

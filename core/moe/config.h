@@ -136,6 +136,8 @@ void validate(const MoeConfig& cfg, std::int64_t input_dim);
 // parameters with their gradients, Adam's two moments and the gradient-shard rows, the inputs
 // and one mini-batch's codes; the authors-code preset: its parameters the same way on pca_dim).
 double training_bytes(const MoeConfig& cfg, std::int64_t N, std::int64_t L);
+// The same for configurations trained together as one model (the inputs counted once).
+double group_training_bytes(const std::vector<MoeConfig>& cfgs, std::int64_t N, std::int64_t L);
 // Refuses (InputError, with the numbers) a training whose lower bound exceeds `available`
 // bytes, before anything is allocated.
 void check_memory(const MoeConfig& cfg, std::int64_t N, std::int64_t L, double available, const std::string& where);

@@ -4,9 +4,13 @@
 
 namespace strata::moe {
 
+torch::Tensor attention_scores_members(const torch::Tensor& x, const torch::Tensor& Wq, const torch::Tensor& keys) {
+  const auto q = torch::bmm(x, Wq.transpose(1, 2));  // [G, B, Q]
+  return torch::bmm(q, keys.transpose(1, 2)) / std::sqrt(static_cast<double>(Wq.size(1)));
+}
+
 torch::Tensor attention_scores(const torch::Tensor& x, const torch::Tensor& Wq, const torch::Tensor& keys) {
-  const auto q = torch::matmul(x, Wq.t());  // [B, Q]
-  return torch::matmul(q, keys.t()) / std::sqrt(static_cast<double>(Wq.size(0)));
+  return attention_scores_members(x.unsqueeze(0), Wq.unsqueeze(0), keys.unsqueeze(0)).squeeze(0);
 }
 
 torch::Tensor attention_gate(const torch::Tensor& x, const torch::Tensor& Wq, const torch::Tensor& keys) {

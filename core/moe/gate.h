@@ -6,6 +6,10 @@
 
 namespace strata::moe {
 
+// Attention scores of several models at once: x [G, B, L], Wq [G, Q, L], keys [G, E, Q] ->
+// sigma [G, B, E]; the one-model form below is a group of one.
+torch::Tensor attention_scores_members(const torch::Tensor& x, const torch::Tensor& Wq, const torch::Tensor& keys);
+
 // Attention scores sigma [B, E]: q = W_q x (Wq [Q, L]), sigma_e = q . k_e / sqrt(Q) (keys [E, Q]).
 torch::Tensor attention_scores(const torch::Tensor& x, const torch::Tensor& Wq, const torch::Tensor& keys);
 

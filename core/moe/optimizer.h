@@ -12,15 +12,21 @@ namespace strata::moe {
 class Adam {
  public:
   Adam(std::vector<torch::Tensor> params, double lr);
+  // Each parameter with its own learning rate (models trained together may differ in it).
+  Adam(std::vector<torch::Tensor> params, const std::vector<double>& lrs);
 
   void zero_grad();
   void step();
 
  private:
+  // The parameters of one learning rate (CUDA: one fused kernel call each).
+  struct Group {
+    double lr;
+    std::vector<torch::Tensor> params, exp_avg, exp_avg_sq, steps;
+  };
   std::vector<torch::Tensor> params_;
-  double lr_;
   std::optional<torch::optim::Adam> reference_;  // CPU parameters
-  std::vector<torch::Tensor> exp_avg_, exp_avg_sq_, steps_;  // CUDA: the fused kernel's state
+  std::vector<Group> groups_;                     // CUDA: the fused kernel's state
 };
 
 }  // namespace strata::moe

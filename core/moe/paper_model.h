@@ -55,33 +55,55 @@ struct PaperForward {
   torch::Tensor codes;   // [E, B, M] z_e after top-s
 };
 
+// The model of one configuration, or of several trained together as one batched model
+// (members: equal atoms, experts, input width, LISTA steps, gate and query dimension; each its
+// own parameters, sparsity levels, loss weights and thresholds rule). Member g's arithmetic is
+// the same batched arithmetic whatever the other members are, so training it in a group gives
+// what training it alone gives (on the CPU bit for bit).
 class PaperMoe final : public MoeModel {
  public:
   // Takes ownership of `params`, moves them to `device` and marks them trainable.
   PaperMoe(const MoeConfig& cfg, PaperParams params, torch::Device device);
+  PaperMoe(const std::vector<MoeConfig>& cfgs, std::vector<PaperParams> params, torch::Device device);
 
+  // Every member at once: x [G, B, L] (row g: member g's points) -> y [G, B, L], gating and
+  // scores [G, B, E], codes [G, E, B, M].
+  PaperForward forward_members(const torch::Tensor& x) const;
+  // Each member's loss [G] (the header's loss with its own weights) for forward_members(x).
+  torch::Tensor member_losses(const PaperForward& out, const torch::Tensor& x) const;
+  // A model of one member: x [B, L], the shapes of PaperForward; its loss, a scalar.
   PaperForward forward(const torch::Tensor& x) const;
   torch::Tensor loss(const PaperForward& out, const torch::Tensor& x) const;
-  const PaperParams& params() const { return p_; }
+  const PaperParams& params(std::int64_t g = 0) const { return p_.at(static_cast<std::size_t>(g)); }
 
-  NamedTensors parameters() const override;
-  std::vector<torch::Tensor> trainable() const override;
+  std::int64_t members() const override { return static_cast<std::int64_t>(p_.size()); }
+  using MoeModel::parameters;
+  NamedTensors parameters(std::int64_t g) const override;
+  std::vector<torch::Tensor> trainable(std::int64_t g) const override;
   torch::Tensor batch_loss(const torch::Tensor& x, const torch::Tensor& labels) const override;
   void after_step() override;  // unit-norm dictionary columns, thresholds >= 0
   void begin_epoch(std::int64_t epoch) override;
-  Evaluation evaluate(const torch::Tensor& X) const override;
-  torch::Tensor dictionaries() const override { return p_.dictionaries; }
+  std::vector<Evaluation> evaluate(const torch::Tensor& X) const override;
+  torch::Tensor dictionaries(std::int64_t g) const override { return params(g).dictionaries; }
 
  private:
-  bool attention() const { return p_.gate_Wq.defined(); }
+  // Per member: the weights of the loss terms, and the rules applied after a step.
+  struct Terms {
+    double load_balance = 0, entropy_weight = 0, sparsity_cost = 0;
+    std::int64_t sparsity_warmup = 0;
+    bool nonnegative_thresholds = true;
+  };
+  bool attention() const { return p_.front().gate_Wq.defined(); }
+  torch::Tensor stacked(torch::Tensor PaperParams::*field) const;  // [G, ...] of every member's
+  torch::Tensor weights(double Terms::*term, double scale) const;  // [G] float32 on the device
 
-  PaperParams p_;
+  std::vector<PaperParams> p_;
+  std::vector<Terms> terms_;
   std::int64_t steps_;
-  double load_balance_, entropy_weight_, sparsity_cost_;
-  std::int64_t sparsity_warmup_;
-  bool nonnegative_thresholds_;
-  double sparsity_ramp_ = 1.0;  // the share of sparsity_cost in force this epoch
-  torch::Tensor atoms_per_dim_;  // [E] s_e / L, for the sparsity cost
+  torch::Device device_;
+  bool load_balance_ = false, entropy_ = false, sparsity_ = false;  // terms some member has
+  torch::Tensor load_balance_w_, entropy_w_, sparsity_w_;            // [G] weights in force
+  torch::Tensor atoms_per_dim_;  // [G, 1, E] s_e / L, for the sparsity cost
   TopS top_s_;
 };
 

@@ -23,11 +23,22 @@ torch::Tensor mask_straight_through(const torch::Tensor& u, const torch::Tensor&
   return MaskStraightThrough::apply(u, mask);
 }
 
-TopS::TopS(const std::vector<std::int64_t>& sparsity, torch::Device device)
-    : experts_(static_cast<std::int64_t>(sparsity.size())),
-      max_s_(*std::max_element(sparsity.begin(), sparsity.end())),
-      min_s_(*std::min_element(sparsity.begin(), sparsity.end())) {
-  const auto levels = torch::tensor(sparsity, torch::kInt64).view({experts_, 1, 1});
+TopS::TopS(const std::vector<std::int64_t>& sparsity, torch::Device device) { set_levels(sparsity, device); }
+
+TopS TopS::of_members(const std::vector<std::vector<std::int64_t>>& members, torch::Device device) {
+  std::vector<std::int64_t> all;
+  for (const auto& levels : members) all.insert(all.end(), levels.begin(), levels.end());
+  TopS t;
+  t.set_levels(all, device);
+  return t;
+}
+
+void TopS::set_levels(const std::vector<std::int64_t>& all, torch::Device device) {
+  TORCH_CHECK(!all.empty(), "top-s: no sparsity levels");
+  experts_ = static_cast<std::int64_t>(all.size());
+  max_s_ = *std::max_element(all.begin(), all.end());
+  min_s_ = *std::min_element(all.begin(), all.end());
+  const auto levels = torch::tensor(all, torch::kInt64).view({experts_, 1, 1});
   const auto ranks = torch::arange(max_s_, torch::kInt64).view({1, 1, max_s_});
   keep_ = (ranks < levels).to(torch::kFloat32).to(device);
 }

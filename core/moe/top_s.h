@@ -8,7 +8,10 @@
 //             every entry, kept or dropped (Bengio et al. 2013; the authors' TopKSTE does the
 //             same).
 // The selection is one batched op even when the s_e differ: take the top max(s) entries of
-// every row, then keep those whose rank r (0 = largest) satisfies r < s_e.
+// every row, then keep those whose rank r (0 = largest) satisfies r < s_e. Several models trained
+// together select as one table of all their experts: the kept entries of a model's rows are the
+// ones it selects alone (ties between equal magnitudes aside, which top-k may break otherwise
+// for another max(s)).
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -23,6 +26,8 @@ class TopS {
  public:
   // The rank table lives on `device` so that selecting needs no host-to-device copy.
   TopS(const std::vector<std::int64_t>& sparsity, torch::Device device);
+  // The experts of several models, model after model: u's rows are [G * E, B, M].
+  static TopS of_members(const std::vector<std::vector<std::int64_t>>& members, torch::Device device);
 
   // 0/1 mask of the kept entries of u [E, B, M] (same dtype and device as u).
   torch::Tensor mask(const torch::Tensor& u) const;
@@ -30,6 +35,9 @@ class TopS {
   torch::Tensor operator()(const torch::Tensor& u) const;
 
  private:
+  TopS() = default;
+  void set_levels(const std::vector<std::int64_t>& levels, torch::Device device);
+
   std::int64_t experts_ = 0, max_s_ = 0, min_s_ = 0;
   torch::Tensor keep_;  // [E, 1, max s] float32: 1 where rank r < s_e
 };

@@ -54,6 +54,34 @@ double available_memory(torch::Device device, double memory) {
 
 torch::Tensor host_copy(const torch::Tensor& t) { return t.detach().to(torch::kCPU).contiguous().clone(); }
 
+// The paper's initial parameters for inputs X, drawn from gen; with gate_init = "rms" the gate's
+// W_q divided by the inputs' RMS, in float64 on the CPU so every device and rank starts alike.
+PaperParams paper_params(const MoeConfig& cfg, const torch::Tensor& X, torch::Generator& gen) {
+  auto p = init_paper_params(cfg, X.size(1), gen);
+  if (cfg.gate_init == "rms" && p.gate_Wq.defined()) {
+    const double rms = X.to(torch::kCPU, torch::kFloat64).square().mean().sqrt().item<double>();
+    if (rms > 0 && std::isfinite(rms)) p.gate_Wq = (p.gate_Wq.to(torch::kFloat64) / rms).to(torch::kFloat32);
+  }
+  return p;
+}
+
+// Every member's trainable tensors, member after member, and each one's learning rate.
+std::vector<torch::Tensor> all_trainable(const MoeModel& m) {
+  std::vector<torch::Tensor> out;
+  for (std::int64_t g = 0; g < m.members(); ++g)
+    for (auto& t : m.trainable(g)) out.push_back(t);
+  return out;
+}
+
+std::vector<double> per_tensor(const MoeModel& m, const std::vector<double>& lrs) {
+  if (static_cast<std::int64_t>(lrs.size()) != m.members())
+    fail_run("moe: {} learning rates for {} models", lrs.size(), m.members());
+  std::vector<double> out;
+  for (std::int64_t g = 0; g < m.members(); ++g)
+    out.insert(out.end(), m.trainable(g).size(), lrs[static_cast<std::size_t>(g)]);
+  return out;
+}
+
 }  // namespace
 
 torch::Generator init_generator(std::uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
@@ -62,16 +90,26 @@ torch::Generator shuffle_generator(std::uint64_t seed) { return at::make_generat
 
 std::unique_ptr<MoeModel> make_model(const MoeConfig& cfg, const torch::Tensor& X, torch::Generator& gen,
                                      torch::Device device) {
-  const auto input_dim = X.size(1);
   if (cfg.preset == "authors-code")
-    return std::make_unique<AuthorsMoe>(cfg, init_authors_params(cfg, input_dim, gen), device);
-  auto p = init_paper_params(cfg, input_dim, gen);
-  if (cfg.gate_init == "rms" && p.gate_Wq.defined()) {
-    // In float64 on the CPU, so every device and rank starts from the same weights.
-    const double rms = X.to(torch::kCPU, torch::kFloat64).square().mean().sqrt().item<double>();
-    if (rms > 0 && std::isfinite(rms)) p.gate_Wq = (p.gate_Wq.to(torch::kFloat64) / rms).to(torch::kFloat32);
+    return std::make_unique<AuthorsMoe>(cfg, init_authors_params(cfg, X.size(1), gen), device);
+  return std::make_unique<PaperMoe>(cfg, paper_params(cfg, X, gen), device);
+}
+
+std::unique_ptr<MoeModel> make_group_model(const std::vector<MoeConfig>& cfgs, const torch::Tensor& X,
+                                           torch::Device device) {
+  std::vector<PaperParams> params;
+  for (const auto& cfg : cfgs) {
+    if (cfg.preset != "paper") fail_input("moe: only the paper preset trains in groups");
+    auto gen = init_generator(cfg.seed);
+    params.push_back(paper_params(cfg, X, gen));
   }
-  return std::make_unique<PaperMoe>(cfg, std::move(p), device);
+  return std::make_unique<PaperMoe>(cfgs, std::move(params), device);
+}
+
+bool fusable(const MoeConfig& a, const MoeConfig& b) {
+  return a.preset == "paper" && b.preset == "paper" && a.atoms == b.atoms && a.sparsity.size() == b.sparsity.size() &&
+         a.lista_steps == b.lista_steps && a.gate == b.gate && a.gate_dim == b.gate_dim && a.epochs == b.epochs &&
+         a.batch_size == b.batch_size && a.grad_shards == b.grad_shards && a.standardize == b.standardize;
 }
 
 torch::Tensor epoch_permutation(torch::Generator& gen, std::int64_t n) {
@@ -79,7 +117,10 @@ torch::Tensor epoch_permutation(torch::Generator& gen, std::int64_t n) {
 }
 
 Trainer::Trainer(MoeModel& model, double lr, parallel::ProcessGroup* group, std::int64_t shards)
-    : model_(model), params_(model.trainable()), adam_(params_, lr), group_(group), shards_(shards) {
+    : Trainer(model, std::vector<double>(static_cast<std::size_t>(model.members()), lr), group, shards) {}
+
+Trainer::Trainer(MoeModel& model, const std::vector<double>& lrs, parallel::ProcessGroup* group, std::int64_t shards)
+    : model_(model), params_(all_trainable(model)), adam_(params_, per_tensor(model, lrs)), group_(group), shards_(shards) {
   if (shards_ < 1) fail_input("moe.grad_shards = {} must be at least 1", shards_);
   if (distributed(group_) && group_->size() > shards_)
     fail_input("a train job on {} ranks needs moe.grad_shards >= {} (each rank computes whole gradient shards); "
@@ -102,12 +143,15 @@ void Trainer::synchronize_parameters() {
   }
 }
 
-// The loss of one shard, its gradients left in the parameters' .grad.
+// The members' losses [G] on one shard [G, b] (row g: member g's points), their gradients left
+// in the parameters' .grad.
 torch::Tensor Trainer::shard_step(const torch::Tensor& X, const torch::Tensor& labels, const torch::Tensor& shard) {
   adam_.zero_grad();
-  const auto lb = labels.defined() ? labels.index_select(0, shard) : torch::Tensor();
-  const auto loss = model_.batch_loss(X.index_select(0, shard), lb);
-  loss.backward();
+  const auto G = shard.size(0), b = shard.size(1);
+  const auto rows = shard.reshape(-1);
+  const auto lb = labels.defined() ? labels.index_select(0, rows).view({G, b}) : torch::Tensor();
+  const auto loss = model_.batch_loss(X.index_select(0, rows).view({G, b, X.size(1)}), lb);
+  loss.sum().backward();  // a member's parameters get its own loss's gradient: the sum's other terms do not reach them
   return loss.detach().to(torch::kFloat64);
 }
 
@@ -120,11 +164,14 @@ void Trainer::set_gradients(const torch::Tensor& flat) {
   }
 }
 
-torch::Tensor Trainer::step(const torch::Tensor& X, const torch::Tensor& labels, const torch::Tensor& index) {
-  auto losses = torch::zeros({shards_}, X.options().dtype(torch::kFloat64));
+torch::Tensor Trainer::step(const torch::Tensor& X, const torch::Tensor& labels, const torch::Tensor& batch) {
+  const auto index = batch.dim() == 1 ? batch.unsqueeze(0) : batch;  // [G, B]
+  if (index.size(0) != model_.members())
+    fail_run("moe: a batch of {} rows of indices for {} models", index.size(0), model_.members());
+  auto losses = torch::zeros({shards_, index.size(0)}, X.options().dtype(torch::kFloat64));
   const bool many = distributed(group_);
   if (shards_ == 1 && !many) {  // the whole batch is the one shard: its gradients are used as they are
-    losses[0] = shard_step(X, labels, index) * static_cast<double>(index.size(0));
+    losses[0] = shard_step(X, labels, index) * static_cast<double>(index.size(1));
     adam_.step();
     model_.after_step();
     return losses;
@@ -137,17 +184,17 @@ torch::Tensor Trainer::step(const torch::Tensor& X, const torch::Tensor& labels,
   }
   auto& rows = rows_;
   rows.zero_();
-  const auto shards = index.tensor_split(shards_);
-  const double n = static_cast<double>(index.size(0));
+  const auto shards = index.tensor_split(shards_, /*dim=*/1);
+  const double n = static_cast<double>(index.size(1));
   for (std::int64_t s = me; s < shards_; s += ranks) {
     const auto& shard = shards[static_cast<std::size_t>(s)];
-    if (shard.size(0) == 0 || error_) continue;
+    if (shard.size(1) == 0 || error_) continue;
     try {
-      losses[s] = shard_step(X, labels, shard) * static_cast<double>(shard.size(0));
+      losses[s] = shard_step(X, labels, shard) * static_cast<double>(shard.size(1));
       std::vector<torch::Tensor> flat;
       for (const auto& p : params_)
         flat.push_back(p.grad().defined() ? p.grad().reshape(-1) : torch::zeros({p.numel()}, p.options()));
-      rows[s].copy_(torch::cat(flat) * (static_cast<double>(shard.size(0)) / n));
+      rows[s].copy_(torch::cat(flat) * (static_cast<double>(shard.size(1)) / n));
     } catch (...) {
       // The other ranks wait for this one in the gradient sum: it goes on taking part, adding
       // nothing, until end_epoch tells every rank (one read-back per epoch, not per step).
@@ -167,9 +214,10 @@ torch::Tensor Trainer::step(const torch::Tensor& X, const torch::Tensor& labels,
   return losses;
 }
 
-double Trainer::end_epoch(const torch::Tensor& summed) {
-  auto sums = summed.reshape(-1);
-  const auto shards = sums.size(0);
+std::vector<double> Trainer::end_epoch_members(const torch::Tensor& summed) {
+  const auto G = summed.dim() == 2 ? summed.size(1) : 1;
+  auto sums = summed.reshape(-1);  // shard-major: [shards * G]
+  const auto shards = sums.size(0) / G;
   if (distributed(group_)) {  // the shards' sums and, last, how many ranks failed
     sums = torch::cat({sums, torch::full({1}, error_ ? 1.0 : 0.0, sums.options())});
     group_->allreduce_sum(sums);
@@ -177,16 +225,77 @@ double Trainer::end_epoch(const torch::Tensor& summed) {
   const auto host = sums.to(torch::kCPU, torch::kFloat64).contiguous();  // the one read-back of the epoch
   const double* v = host.data_ptr<double>();
   if (error_) std::rethrow_exception(error_);
-  const auto others = distributed(group_) ? static_cast<int>(v[shards]) : 0;
+  const auto others = distributed(group_) ? static_cast<int>(v[shards * G]) : 0;
   if (others == 1)
     throw parallel::GroupFailure("stopped: another rank of its data-parallel group failed during training");
   if (others > 1)
     throw parallel::GroupFailure(
         fmt::format("stopped: {} other ranks of its data-parallel group failed during training", others));
-  double total = 0;
-  for (std::int64_t s = 0; s < shards; ++s) total += v[s];  // in shard order
+  std::vector<double> total(static_cast<std::size_t>(G), 0.0);
+  for (std::int64_t s = 0; s < shards; ++s)  // in shard order
+    for (std::int64_t g = 0; g < G; ++g) total[static_cast<std::size_t>(g)] += v[s * G + g];
   return total;
 }
+
+double Trainer::end_epoch(const torch::Tensor& summed) {
+  const auto total = end_epoch_members(summed);
+  if (total.size() != 1) fail_run("moe: end_epoch of a model of {} members", total.size());
+  return total.front();
+}
+
+namespace {
+
+// The epochs of training: each member's loss per epoch (trainer.h, 4.); a member whose loss is
+// not finite gets its failure in `failures` (its training goes on, touching no other member).
+std::vector<std::vector<double>> run_epochs(MoeModel& model, Trainer& trainer, const torch::Tensor& Xd,
+                                            const torch::Tensor& labels_d, const std::vector<MoeConfig>& cfgs,
+                                            std::vector<std::string>& failures) {
+  const auto N = Xd.size(0);
+  const auto& cfg = cfgs.front();  // epochs, batch size and shards are the group's
+  std::vector<torch::Generator> order_gens;
+  for (const auto& c : cfgs) order_gens.push_back(shuffle_generator(c.seed));
+  std::vector<std::vector<double>> losses(cfgs.size());
+  failures.assign(cfgs.size(), "");
+  for (std::int64_t epoch = 0; epoch < cfg.epochs; ++epoch) {
+    std::vector<torch::Tensor> orders;
+    for (auto& gen : order_gens) orders.push_back(epoch_permutation(gen, N));
+    const auto order = torch::stack(orders).to(Xd.device());  // [G, N]
+    model.begin_epoch(epoch);
+    auto total = torch::zeros({cfg.grad_shards, static_cast<std::int64_t>(cfgs.size())}, Xd.options().dtype(torch::kFloat64));
+    for (const auto& batch : order.split(cfg.batch_size, /*dim=*/1)) total += trainer.step(Xd, labels_d, batch);
+    const auto sums = trainer.end_epoch_members(total);  // the one read-back per epoch
+    for (std::size_t g = 0; g < cfgs.size(); ++g) {
+      losses[g].push_back(sums[g] / static_cast<double>(N));
+      if (failures[g].empty() && !std::isfinite(losses[g].back()))
+        failures[g] = fmt::format("moe: training diverged: the loss is {} after epoch {} of {} (lower moe.lr = {})",
+                                  losses[g].back(), epoch + 1, cfgs[g].epochs, cfgs[g].lr);
+    }
+    log::debug("moe: epoch {}/{} loss {:.6g}", epoch + 1, cfg.epochs, losses.front().back());
+    if (epoch + 1 == std::max<std::int64_t>(1, cfg.epochs / 2)) crash_point("train");
+  }
+  return losses;
+}
+
+// Member g's result from the trained model and its evaluation.
+TrainResult member_result(const MoeModel& model, std::int64_t g, const Evaluation& ev, const PreparedInputs& inputs,
+                          const MoeConfig& cfg) {
+  TrainResult r;
+  for (const auto& [name, t] : model.parameters(g)) r.params.emplace_back(name, host_copy(t));
+  for (const auto& [name, t] : inputs.stats) r.params.emplace_back(name, host_copy(t));
+  r.gating = host_copy(ev.gating);
+  r.recon_error = host_copy(ev.recon_error);
+  r.support = host_copy(ev.support);
+  r.selected = host_copy(ev.selected);
+  r.sparsity = torch::tensor(cfg.sparsity, torch::kInt64).to(torch::kFloat32);
+  r.dictionaries = host_copy(model.dictionaries(g)).to(torch::kFloat32);
+  return r;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
 
 TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const MoeConfig& cfg, torch::Device device,
                       parallel::ProcessGroup* group, double memory) {
@@ -195,7 +304,6 @@ TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const
   torch::Tensor Xd, labels_d;
   PreparedInputs inputs;
   std::unique_ptr<MoeModel> model;
-  auto order_gen = shuffle_generator(cfg.seed);
   parallel::run_together(group, device, [&] {
     validate(cfg, X.dim() == 2 ? X.size(1) : 1);
     if (X.dim() == 2) check_memory(cfg, X.size(0), X.size(1), available_memory(device, memory), device.is_cpu() ? "this host" : device.str());
@@ -207,33 +315,53 @@ TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const
     auto init_gen = init_generator(cfg.seed);
     model = make_model(cfg, inputs.X, init_gen, device);
   });
-  const auto N = Xd.size(0);
   Trainer trainer(*model, cfg.lr, group, cfg.grad_shards);
   trainer.synchronize_parameters();
-
-  TrainResult r;
+  std::vector<std::string> failures;
   const auto start = std::chrono::steady_clock::now();
-  for (std::int64_t epoch = 0; epoch < cfg.epochs; ++epoch) {
-    const auto order = epoch_permutation(order_gen, N).to(device);
-    model->begin_epoch(epoch);
-    auto total = torch::zeros({cfg.grad_shards}, Xd.options().dtype(torch::kFloat64));
-    for (const auto& batch : order.split(cfg.batch_size)) total += trainer.step(Xd, labels_d, batch);
-    r.loss.push_back(trainer.end_epoch(total) / static_cast<double>(N));  // the one read-back per epoch
-    log::debug("moe: epoch {}/{} loss {:.6g}", epoch + 1, cfg.epochs, r.loss.back());
-    if (epoch + 1 == std::max<std::int64_t>(1, cfg.epochs / 2)) crash_point("train");
-  }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-
-  const auto ev = model->evaluate(Xd);
-  for (const auto& [name, t] : model->parameters()) r.params.emplace_back(name, host_copy(t));
-  for (const auto& [name, t] : inputs.stats) r.params.emplace_back(name, host_copy(t));
-  r.gating = host_copy(ev.gating);
-  r.recon_error = host_copy(ev.recon_error);
-  r.support = host_copy(ev.support);
-  r.selected = host_copy(ev.selected);
-  r.sparsity = torch::tensor(cfg.sparsity, torch::kInt64).to(torch::kFloat32);
-  r.dictionaries = host_copy(model->dictionaries()).to(torch::kFloat32);
+  auto losses = run_epochs(*model, trainer, Xd, labels_d, {cfg}, failures);
+  const double seconds = seconds_since(start);
+  if (!failures.front().empty()) fail_run("{}", failures.front());
+  auto r = member_result(*model, 0, model->evaluate(Xd).front(), inputs, cfg);
+  r.loss = std::move(losses.front());
+  r.seconds = seconds;
   return r;
+}
+
+std::vector<TrainResult> train_moe_group(const torch::Tensor& X, const std::vector<MoeConfig>& cfgs, torch::Device device,
+                                         double memory) {
+  if (cfgs.empty()) return {};
+  for (const auto& c : cfgs) {
+    validate(c, X.dim() == 2 ? X.size(1) : 1);
+    if (!fusable(cfgs.front(), c)) fail_run("moe: configurations of different shapes cannot train as one model");
+  }
+  const auto Xc = checked_inputs(X);
+  const double need = group_training_bytes(cfgs, Xc.size(0), Xc.size(1)), available = available_memory(device, memory);
+  if (available > 0 && need > available)
+    fail_run("moe: training {} models together on {} x {} points needs at least {:.1f} GiB, but {} has {:.1f} GiB",
+             cfgs.size(), Xc.size(0), Xc.size(1), need / (1ULL << 30), device.str(), available / (1ULL << 30));
+  const auto inputs = prepare_inputs(Xc, cfgs.front());  // fusable: one input transform for all
+  const auto Xd = inputs.X.to(device);
+  auto model = make_group_model(cfgs, inputs.X, device);
+  std::vector<double> lrs;
+  for (const auto& c : cfgs) lrs.push_back(c.lr);
+  Trainer trainer(*model, lrs, nullptr, cfgs.front().grad_shards);
+  std::vector<std::string> failures;
+  const auto start = std::chrono::steady_clock::now();
+  auto losses = run_epochs(*model, trainer, Xd, torch::Tensor(), cfgs, failures);
+  const double seconds = seconds_since(start);
+  const auto evaluations = model->evaluate(Xd);
+  std::vector<TrainResult> out(cfgs.size());
+  for (std::size_t g = 0; g < cfgs.size(); ++g) {
+    if (!failures[g].empty()) {
+      out[g].failure = failures[g];
+      continue;
+    }
+    out[g] = member_result(*model, static_cast<std::int64_t>(g), evaluations[g], inputs, cfgs[g]);
+    out[g].loss = std::move(losses[g]);
+    out[g].seconds = seconds;
+  }
+  return out;
 }
 
 }  // namespace strata::moe

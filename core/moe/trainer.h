@@ -22,6 +22,13 @@
 //   5. evaluation on all points without gradients.
 // With a group of several ranks, a rank that fails tells the others at the next collective
 // point (after its setup, at the end of an epoch) and every rank throws, none left waiting.
+//
+// Several configurations of equal shapes (fusable()) train as one batched model on one device
+// (train_moe_group): each member draws its own parameters and batch order from its own seed,
+// has its own loss, learning rate and thresholds rule, and its gradients are its loss's alone
+// (the group's objective is the members' sum, whose gradient for a member's parameters is that
+// member's). Training one configuration is a group of one, so a member's result is the one it
+// has alone: on the CPU bit for bit (ties between equal code magnitudes in top-s aside).
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -53,6 +60,8 @@ struct TrainResult {
   torch::Tensor sparsity;      // [E] float32
   torch::Tensor dictionaries;  // [E,L,M] float32 (authors-code: [E,P,M] in PCA space, untrained)
   double seconds = 0;          // wall time of the optimisation (all epochs), inputs and evaluation excluded
+                               // (a group's: the group's, shared by its members)
+  std::string failure;         // train_moe_group: why this member failed ("" if it did not)
 };
 
 // X [N, L] floating point; labels [N] integer (used by authors-code only; may be undefined for
@@ -62,6 +71,19 @@ struct TrainResult {
 TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const MoeConfig& cfg, torch::Device device,
                       parallel::ProcessGroup* group = nullptr, double memory = 0);
 
+// Configurations that can train together as one model: the paper preset, equal shapes
+// (atoms, experts, LISTA steps, gate, gate_dim), epochs, batch size, gradient shards and input
+// transform. Seeds, sparsity levels, learning rates, gate_init, thresholds and loss weights may
+// differ.
+bool fusable(const MoeConfig& a, const MoeConfig& b);
+
+// Trains every configuration of `cfgs` (pairwise fusable) together on `device`, one process.
+// A member whose loss stops being finite fails alone (TrainResult::failure, its other fields
+// empty); an error of the inputs or of the configurations throws. `memory` as for train_moe,
+// for the whole group.
+std::vector<TrainResult> train_moe_group(const torch::Tensor& X, const std::vector<MoeConfig>& cfgs, torch::Device device,
+                                         double memory = 0);
+
 torch::Generator init_generator(std::uint64_t seed);
 torch::Generator shuffle_generator(std::uint64_t seed);
 
@@ -69,6 +91,10 @@ torch::Generator shuffle_generator(std::uint64_t seed);
 // gate with gate_init = "rms"), parameters drawn from gen.
 std::unique_ptr<MoeModel> make_model(const MoeConfig& cfg, const torch::Tensor& X, torch::Generator& gen,
                                      torch::Device device);
+// The paper model of fusable configurations, member g's parameters drawn from init_generator of
+// its seed.
+std::unique_ptr<MoeModel> make_group_model(const std::vector<MoeConfig>& cfgs, const torch::Tensor& X,
+                                           torch::Device device);
 
 // One epoch's order of the n points (CPU int64), drawn from gen.
 torch::Tensor epoch_permutation(torch::Generator& gen, std::int64_t n);
@@ -76,16 +102,18 @@ torch::Tensor epoch_permutation(torch::Generator& gen, std::int64_t n);
 class Trainer {
  public:
   // `shards`: gradient shards per mini-batch (MoeConfig::grad_shards); a group may have at most
-  // that many ranks.
+  // that many ranks. `lrs`: each member's learning rate.
   Trainer(MoeModel& model, double lr, parallel::ProcessGroup* group, std::int64_t shards = 1);
+  Trainer(MoeModel& model, const std::vector<double>& lrs, parallel::ProcessGroup* group, std::int64_t shards = 1);
 
   // Every rank takes rank 0's parameters (no-op for a single process).
   void synchronize_parameters();
 
   // One optimiser step on the mini-batch `index` (rows of X and labels, all on the model's
-  // device), of which this rank computes its shards. Returns [shards] float64 on the device:
-  // each shard's loss times its points for this rank's shards, zero for the others, so that
-  // epochs add these up without reading them back.
+  // device; [G, B]: row g is member g's, or [B] for a model of one member), of which this rank
+  // computes its shards. Returns [shards, G] float64 on the device: each shard's loss times its
+  // points for this rank's shards, zero for the others, so that epochs add these up without
+  // reading them back.
   // With a group of several ranks, an error in this rank's shards is kept (not thrown) and
   // the rank goes on taking part in the gradient sums, adding nothing, until end_epoch.
   torch::Tensor step(const torch::Tensor& X, const torch::Tensor& labels, const torch::Tensor& index);
@@ -94,6 +122,8 @@ class Trainer {
   // ranks, added in shard order (the one read-back of the epoch). Collective with a group:
   // when some rank's share failed, every rank throws (that rank its own error, the others
   // parallel::GroupFailure), so no rank is left waiting in a collective.
+  // Each member's ([G]); end_epoch: a model of one member's.
+  std::vector<double> end_epoch_members(const torch::Tensor& summed);
   double end_epoch(const torch::Tensor& summed);
 
  private:

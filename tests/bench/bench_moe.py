@@ -4,7 +4,11 @@ fp32) with strata (tests/tools/moe_bench, core/moe batched over experts) and wit
 straightforward PyTorch module that loops over experts, as a researcher would write it; same
 device, same run, same data. Prints both times and the ratio. Not a test.
 
-    python tests/bench/bench_moe.py --device cpu|cuda [--epochs 100] [--tools build/tests/tools]
+    python tests/bench/bench_moe.py --device cpu|cuda [--epochs 100] [--members 15] [--tools build/tests/tools]
+
+With --members G, strata also trains G models of the configuration (seeds 0..G-1) together as
+one batched model (train_moe_group, what `[cluster] fuse = true` does in a sweep) and prints the
+seconds per model against the one-model run and the reference.
 
 Both sides time the optimisation only (data already on the device, evaluation excluded); the
 reference reads the loss back after every batch (loss.item()), as such code usually does.
@@ -111,6 +115,7 @@ def main():
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--gate-dim", type=int, default=64)
     ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--members", type=int, default=0)
     ap.add_argument("--tools", default=os.environ.get("STRATA_TOOLS_DIR", "build/tests/tools"))
     args = ap.parse_args()
     args.sparsity = [int(s) for s in args.sparsity.split(",")]
@@ -131,16 +136,24 @@ def main():
         cmd = [str(tool), str(Path(d) / "X.npy"), f"device={args.device}", f"epochs={args.epochs}",
                f"batch={args.batch}", f"atoms={args.atoms}", f"steps={args.steps}", f"gate_dim={args.gate_dim}",
                "sparsity=" + ",".join(map(str, args.sparsity))]
-        p = subprocess.run(cmd, capture_output=True, text=True)
-        if p.returncode != 0:
-            sys.stderr.write(p.stderr)
-            return 1
-        ours = json.loads(p.stdout.strip().splitlines()[-1])
+        def run(extra):
+            p = subprocess.run(cmd + extra, capture_output=True, text=True)
+            if p.returncode != 0:
+                sys.stderr.write(p.stderr)
+                sys.exit(1)
+            return json.loads(p.stdout.strip().splitlines()[-1])
+        ours = run([])
+        group = run([f"members={args.members}"]) if args.members > 0 else None
     ref_seconds, ref_loss = train_reference(torch.from_numpy(X), args, torch.device(args.device))
     print(f"strata (batched experts):       {ours['seconds']:8.2f} s  final loss {ours['final_loss']:.4f}"
           f"  (whole call {ours['wall_seconds']:.2f} s)")
     print(f"python reference (expert loop): {ref_seconds:8.2f} s  final loss {ref_loss:.4f}")
     print(f"speed-up: {ref_seconds / ours['seconds']:.2f}x")
+    if group:
+        per = group["seconds"] / group["models"]
+        print(f"strata, {group['models']} models together: {group['seconds']:8.2f} s  = {per:.3f} s a model"
+              f"  (whole call {group['wall_seconds']:.2f} s)")
+        print(f"per model: {ours['seconds'] / per:.2f}x the one-model run, {ref_seconds / per:.2f}x the reference")
     return 0
 
 

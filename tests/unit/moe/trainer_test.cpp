@@ -2,6 +2,7 @@
 #include <torch/torch.h>
 
 #include <barrier>
+#include <functional>
 #include <thread>
 
 #include "core/parallel/process_group.h"
@@ -269,7 +270,7 @@ TEST_CASE("a rank whose share of a step fails makes every rank throw at the epoc
     auto model = make_model(cfg, X, gen, torch::kCPU);
     Trainer trainer(*model, cfg.lr, &g, 2);
     trainer.synchronize_parameters();
-    auto total = torch::zeros({2}, torch::kFloat64);
+    auto total = torch::zeros({2, 1}, torch::kFloat64);  // [shards, models]
     const auto batches = torch::arange(48).split(cfg.batch_size);
     for (std::size_t b = 0; b < batches.size(); ++b) {
       // Rank 1's second share has the wrong width: its model cannot take it.
@@ -313,4 +314,76 @@ TEST_CASE("a training too large for the memory is refused before anything is all
   // such experts need about 640 GiB, more than any host this runs on.
   c.sparsity = {1, 2, 3, 4, 5, 6, 7, 8};
   CHECK_THROWS_AS(train_moe(blobs(20, 1), {}, c, torch::kCPU), strata::InputError);
+}
+
+namespace {
+
+// Members that differ in everything a group lets them differ in.
+std::vector<MoeConfig> group_members(const MoeConfig& base) {
+  std::vector<MoeConfig> cfgs(3, base);
+  cfgs[1].seed = 12;
+  cfgs[1].sparsity = {1, 3, 5};
+  cfgs[1].lr = 3e-3;
+  cfgs[1].sparsity_cost = 0.1;
+  cfgs[1].sparsity_warmup = 2;
+  cfgs[2].seed = 13;
+  cfgs[2].sparsity = {8, 8, 8};
+  cfgs[2].thresholds = "free";
+  cfgs[2].gate_init = "unit";
+  cfgs[2].load_balance = 0.2;
+  cfgs[2].entropy_weight = -0.05;
+  return cfgs;
+}
+
+void check_group_equals_alone(const torch::Tensor& X, const std::vector<MoeConfig>& cfgs) {
+  const auto together = train_moe_group(X, cfgs, torch::kCPU);
+  REQUIRE(together.size() == cfgs.size());
+  for (std::size_t g = 0; g < cfgs.size(); ++g) {
+    INFO("member " << g);
+    CHECK(together[g].failure.empty());
+    check_identical(together[g], train_moe(X, {}, cfgs[g], torch::kCPU));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("models trained together give what each gives alone, bit for bit", "[moe]") {
+  check_group_equals_alone(blobs(50, 4), group_members(tiny_config()));
+}
+
+TEST_CASE("models trained together give what each gives alone at shapes of library matrix products", "[moe]") {
+  // Wide enough that every product goes to the BLAS kernels, not the small-matrix loops.
+  auto gen = init_generator(5);
+  const auto X = blobs(80, 6).matmul(torch::randn({12, 96}, gen, torch::TensorOptions()));
+  auto base = tiny_config();
+  base.atoms = 24;
+  base.sparsity = {4, 12, 24};
+  base.gate_dim = 16;
+  base.batch_size = 32;
+  base.grad_shards = 2;
+  auto cfgs = group_members(base);
+  cfgs[1].sparsity = {2, 6, 10};
+  cfgs[2].sparsity = {24, 24, 24};
+  check_group_equals_alone(X, cfgs);
+}
+
+TEST_CASE("only configurations of equal shapes train together", "[moe]") {
+  const auto a = tiny_config();
+  auto b = a;
+  b.seed = 3;
+  b.lr = 0.5;
+  b.sparsity = {1, 1, 1};
+  CHECK(fusable(a, b));
+  for (auto change : std::vector<std::function<void(MoeConfig&)>>{
+           [](MoeConfig& c) { c.atoms = 9; }, [](MoeConfig& c) { c.sparsity = {2, 4}; },
+           [](MoeConfig& c) { c.epochs = 4; }, [](MoeConfig& c) { c.batch_size = 8; },
+           [](MoeConfig& c) { c.standardize = true; }, [](MoeConfig& c) { c.gate = "uniform"; },
+           [](MoeConfig& c) { c.preset = "authors-code"; }}) {
+    auto c = a;
+    change(c);
+    CHECK_FALSE(fusable(a, c));
+  }
+  auto wide = a;
+  wide.atoms = 9;
+  CHECK_THROWS_AS(train_moe_group(blobs(20, 1), {a, wide}, torch::kCPU), strata::RunError);
 }
