@@ -158,12 +158,14 @@ class Scheduler {
   }
 
   // The ready train jobs that train together with job i as one batched model (i first): same
-  // inputs, fusable models, first attempts on one rank, at most fuse_max, within the memory the
-  // executor offers. Just {i} for any other job.
+  // inputs, fusable models, first attempts in this process, at most fuse_max, within the memory
+  // the executor offers. Just {i} for any other job.
   std::vector<std::size_t> fuse_group(std::size_t i) {
     std::vector<std::size_t> group{i};
     const auto& lead = nodes_[i].request;
-    if (!s_.cluster.fuse || !fusable_alone(i)) return group;
+    // Under mpirun a group's failure on a rank is not yet told apart per member (the retry of a
+    // member could go back to that rank): models train one by one there for now.
+    if (!s_.cluster.fuse || !ex_.runs_jobs_here() || !fusable_alone(i)) return group;
     std::vector<moe::MoeConfig> cfgs{model_of(i)};
     const auto& X = input(lead.input("embedding")).tensor("data");
     const double budget = ex_.fuse_memory();

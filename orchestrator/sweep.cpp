@@ -60,9 +60,9 @@ const spec::Schema<ClusterSpec>& ClusterSpec::schema() {
                          "in one process: commit results in groups of this many compute seconds (0: each alone)",
                          spec::range(0, 1e6), spec::kNoId))
         .add(spec::field(&S::fuse, "fuse",
-                         "train the models of one embedding that have equal shapes (atoms, experts, lista_steps, gate, "
-                         "epochs, batch_size, grad_shards, standardize) as one batched model on one rank; each model's "
-                         "result is the one it has trained alone (false: one by one)", {}, spec::kNoId))
+                         "in one process: train the models of one embedding that have equal shapes (atoms, experts, "
+                         "lista_steps, gate, epochs, batch_size, grad_shards, standardize) as one batched model; each "
+                         "model's result is the one it has trained alone (false: one by one)", {}, spec::kNoId))
         .add(spec::field(&S::fuse_max, "fuse_max", "at most this many models train together (the device's memory "
                          "bounds it too)", spec::range(1, 4096), spec::kNoId));
     // A timeout within one heartbeat interval would give up on every healthy rank.

@@ -45,7 +45,13 @@ torch::Tensor Weights::get(const std::string& name, const std::vector<std::int64
     fail_input("{}: tensor '{}' has shape {} but config.json implies {}", store_.source().string(),
                full, entry.shape, shape);
   torch::NoGradGuard no_grad;
-  return store_.load(full, dtype_, device_);
+  auto t = store_.load(full, dtype_, device_);
+  // Checked here, where the tensor can be named: not every kernel carries a NaN to the output
+  // (a packed batch's attention may drop it), and an embedding of such weights means nothing.
+  if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>())
+    fail_input("{}: tensor '{}' holds NaN or infinite values (in {})", store_.source().string(), full,
+               c10::toString(t.scalar_type()));
+  return t;
 }
 
 Linear Weights::linear(const std::string& name, std::int64_t out, std::int64_t in, bool bias) const {
