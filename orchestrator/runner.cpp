@@ -202,7 +202,7 @@ class Scheduler {
     if (const auto g = groups_.find(i); g != groups_.end()) {
       const auto members = g->second;
       groups_.erase(g);
-      return finish_group(o, members);
+      return finish_group(std::move(o), members);
     }
     --running_;
     const auto& node = nodes_[i];
@@ -236,14 +236,15 @@ class Scheduler {
 
   // A group's outcome is its members' outcomes, each as if it had run alone (its share of the
   // time); a member that failed in it is retried alone.
-  void finish_group(const Outcome& o, const std::vector<std::size_t>& members) {
+  void finish_group(Outcome o, const std::vector<std::size_t>& members) {
     running_ += members.size() - 1;  // finish() counts each member's end
+    const Payload all = std::move(o.payload);
     for (std::size_t k = 0; k < members.size(); ++k) {
       Outcome m = o;
       m.object = nodes_[members[k]].request.object;
       m.seconds = o.seconds / static_cast<double>(members.size());
       if (o.ok) {
-        m.payload = o.payload.part(workers::fused_member_prefix(k));
+        m.payload = all.part(workers::fused_member_prefix(k));
         if (const auto f = m.payload.attrs.find("failure"); f != m.payload.attrs.end()) {
           m.ok = false;
           m.error = f->second;

@@ -50,6 +50,12 @@ double training_bytes(const MoeConfig& cfg, std::int64_t N, std::int64_t L) {
   return 4 * (copies * params + 2 * static_cast<double>(N) * static_cast<double>(L) + batch);
 }
 
+bool fusable(const MoeConfig& a, const MoeConfig& b) {
+  return a.preset == "paper" && b.preset == "paper" && a.atoms == b.atoms && a.sparsity.size() == b.sparsity.size() &&
+         a.lista_steps == b.lista_steps && a.gate == b.gate && a.gate_dim == b.gate_dim && a.epochs == b.epochs &&
+         a.batch_size == b.batch_size && a.grad_shards == b.grad_shards && a.standardize == b.standardize;
+}
+
 double group_training_bytes(const std::vector<MoeConfig>& cfgs, std::int64_t N, std::int64_t L) {
   const double inputs = 4.0 * 2 * static_cast<double>(N) * static_cast<double>(L);  // shared by the members
   double total = inputs;

@@ -132,6 +132,12 @@ inline const spec::Schema<MoeConfig>& MoeConfig::schema() {
 // when the configuration cannot describe a model for inputs of width input_dim.
 void validate(const MoeConfig& cfg, std::int64_t input_dim);
 
+// Configurations that can train together as one model: the paper preset, equal shapes
+// (atoms, experts, LISTA steps, gate, gate_dim), epochs, batch size, gradient shards and input
+// transform. Seeds, sparsity levels, learning rates, gate_init, thresholds and loss weights may
+// differ.
+bool fusable(const MoeConfig& a, const MoeConfig& b);
+
 // A lower bound of the bytes training takes for N points of width L (paper preset: the
 // parameters with their gradients, Adam's two moments and the gradient-shard rows, the inputs
 // and one mini-batch's codes; the authors-code preset: its parameters the same way on pca_dim).

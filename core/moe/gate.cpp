@@ -18,7 +18,9 @@ torch::Tensor attention_gate(const torch::Tensor& x, const torch::Tensor& Wq, co
 }
 
 torch::Tensor uniform_gate(const torch::Tensor& x, std::int64_t experts) {
-  return torch::full({x.size(0), experts}, 1.0 / static_cast<double>(experts), x.options().requires_grad(false));
+  auto shape = x.sizes().vec();
+  shape.back() = experts;
+  return torch::full(shape, 1.0 / static_cast<double>(experts), x.options().requires_grad(false));
 }
 
 }  // namespace strata::moe

@@ -16,7 +16,7 @@ torch::Tensor attention_scores(const torch::Tensor& x, const torch::Tensor& Wq, 
 // w = softmax(sigma) over experts, [B, E].
 torch::Tensor attention_gate(const torch::Tensor& x, const torch::Tensor& Wq, const torch::Tensor& keys);
 
-// w_e = 1/E for every point (the no-gate ablation), [B, E] with x's dtype and device.
+// w_e = 1/E for every point (the no-gate ablation): x [..., L] -> [..., E] with x's dtype and device.
 torch::Tensor uniform_gate(const torch::Tensor& x, std::int64_t experts);
 
 }  // namespace strata::moe

@@ -55,14 +55,9 @@ std::vector<std::vector<std::int64_t>> sparsity_sets(const std::vector<MoeConfig
 // Members share every shape and the gate: they run as one batched model.
 void check_members(const std::vector<MoeConfig>& cfgs, const std::vector<PaperParams>& params) {
   if (cfgs.empty() || cfgs.size() != params.size()) fail_input("moe: a group needs one configuration per member");
-  const auto& a = params.front();
-  for (std::size_t g = 1; g < cfgs.size(); ++g) {
-    const auto& b = params[g];
-    if (cfgs[g].lista_steps != cfgs[0].lista_steps || cfgs[g].gate != cfgs[0].gate ||
-        b.dictionaries.sizes() != a.dictionaries.sizes() || b.gate_Wq.defined() != a.gate_Wq.defined() ||
-        (a.gate_Wq.defined() && b.gate_Wq.sizes() != a.gate_Wq.sizes()))
-      fail_input("moe: member {} of a group differs in shape (atoms, experts, width, lista_steps, gate, gate_dim)", g);
-  }
+  for (std::size_t g = 1; g < cfgs.size(); ++g)
+    if (!fusable(cfgs.front(), cfgs[g]) || params[g].dictionaries.sizes() != params.front().dictionaries.sizes())
+      fail_input("moe: member {} of a group differs in shape from the first (see moe::fusable)", g);
 }
 
 }  // namespace
@@ -123,7 +118,7 @@ PaperForward PaperMoe::forward_members(const torch::Tensor& x) const {
     out.scores = attention_scores_members(x, stacked(&PaperParams::gate_Wq), stacked(&PaperParams::gate_keys));
     out.gating = torch::softmax(out.scores, 2);
   } else {
-    out.gating = torch::full({G, B, E}, 1.0 / static_cast<double>(E), x.options().requires_grad(false));
+    out.gating = uniform_gate(x, E);
   }
   // y = sum_e w_e D_e z_e as one product per member: [B, E*M] (weighted codes) x [E*M, L].
   const auto weighted = (out.codes * out.gating.permute({0, 2, 1}).unsqueeze(3)).permute({0, 2, 1, 3}).reshape({G, B, E * M});

@@ -106,12 +106,6 @@ std::unique_ptr<MoeModel> make_group_model(const std::vector<MoeConfig>& cfgs, c
   return std::make_unique<PaperMoe>(cfgs, std::move(params), device);
 }
 
-bool fusable(const MoeConfig& a, const MoeConfig& b) {
-  return a.preset == "paper" && b.preset == "paper" && a.atoms == b.atoms && a.sparsity.size() == b.sparsity.size() &&
-         a.lista_steps == b.lista_steps && a.gate == b.gate && a.gate_dim == b.gate_dim && a.epochs == b.epochs &&
-         a.batch_size == b.batch_size && a.grad_shards == b.grad_shards && a.standardize == b.standardize;
-}
-
 torch::Tensor epoch_permutation(torch::Generator& gen, std::int64_t n) {
   return torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kInt64));
 }

@@ -23,7 +23,7 @@
 // With a group of several ranks, a rank that fails tells the others at the next collective
 // point (after its setup, at the end of an epoch) and every rank throws, none left waiting.
 //
-// Several configurations of equal shapes (fusable()) train as one batched model on one device
+// Several configurations of equal shapes (fusable(), config.h) train as one batched model on one device
 // (train_moe_group): each member draws its own parameters and batch order from its own seed,
 // has its own loss, learning rate and thresholds rule, and its gradients are its loss's alone
 // (the group's objective is the members' sum, whose gradient for a member's parameters is that
@@ -70,12 +70,6 @@ struct TrainResult {
 // (0: the host's physical memory on the CPU; not checked on a GPU).
 TrainResult train_moe(const torch::Tensor& X, const torch::Tensor& labels, const MoeConfig& cfg, torch::Device device,
                       parallel::ProcessGroup* group = nullptr, double memory = 0);
-
-// Configurations that can train together as one model: the paper preset, equal shapes
-// (atoms, experts, LISTA steps, gate, gate_dim), epochs, batch size, gradient shards and input
-// transform. Seeds, sparsity levels, learning rates, gate_init, thresholds and loss weights may
-// differ.
-bool fusable(const MoeConfig& a, const MoeConfig& b);
 
 // Trains every configuration of `cfgs` (pairwise fusable) together on `device`, one process.
 // A member whose loss stops being finite fails alone (TrainResult::failure, its other fields
